@@ -1,0 +1,3 @@
+using SegSharp.Cli;
+
+return CommandLine.Build().Parse(args).Invoke();

@@ -1,0 +1,101 @@
+using System.Reflection;
+using YamlDotNet.RepresentationModel;
+
+namespace SegSharp.Configuration;
+
+/// <summary>
+/// The whole, validated, immutable configuration of a run. Built once by <see cref="Load"/>; everything below the
+/// CLI receives it instead of reading files or the environment.
+/// </summary>
+public sealed record SegSharpConfig
+{
+    public required DataConfig Data { get; init; }
+    public required Transforms.TransformPipeline TrainTransforms { get; init; }
+    public required Transforms.TransformPipeline ValidationTransforms { get; init; }
+    public required ModelConfig Model { get; init; }
+    public required IReadOnlyList<LossTermConfig> Loss { get; init; }
+    public required OptimizerConfig Optimizer { get; init; }
+    public required ScheduleConfig Schedule { get; init; }
+    public required TrainConfig Train { get; init; }
+    public required EvaluationConfig Evaluation { get; init; }
+
+    /// <summary>Absolute path of the run directory.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Where the config came from (a path, or "embedded:default").</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The effective config as YAML: every value that was used, defaults included.</summary>
+    public required string EffectiveYaml { get; init; }
+
+    public const string DefaultRecipe = "default";
+
+    /// <summary>
+    /// Loads a config file (or the embedded default recipe when <paramref name="path"/> is null), applies
+    /// <c>key.path=value</c> overrides, validates every value and rejects unknown keys.
+    /// </summary>
+    public static SegSharpConfig Load(string? path, IReadOnlyList<string>? overrides = null)
+    {
+        string source, text, baseDirectory;
+        if (path is null)
+        {
+            source = $"embedded:{DefaultRecipe}";
+            text = ReadRecipe(DefaultRecipe);
+            baseDirectory = Directory.GetCurrentDirectory();
+        }
+        else
+        {
+            if (!File.Exists(path))
+                throw new ConfigException($"Config '{path}' does not exist. Pass --config with a YAML file (see configs/), or omit it for the built-in default.");
+            source = path;
+            text = File.ReadAllText(path);
+            baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        }
+        var root = ParseTree(text, source);
+        ConfigOverrides.Apply(root, overrides ?? Array.Empty<string>());
+        return Read(new ConfigSection(root, "", source), source, baseDirectory);
+    }
+
+    /// <summary>Text of an embedded recipe from configs/ (e.g. "default").</summary>
+    public static string ReadRecipe(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"SegSharp.Recipes.{name}.yaml")
+            ?? throw new ConfigException($"No embedded recipe named '{name}'.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static YamlMappingNode ParseTree(string text, string source)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        if (stream.Documents.Count == 0) return new YamlMappingNode();
+        return stream.Documents[0].RootNode as YamlMappingNode ?? new YamlMappingNode();
+    }
+
+    private static SegSharpConfig Read(ConfigSection root, string source, string baseDirectory)
+    {
+        var data = DataConfig.Read(root.Section("data"), baseDirectory);
+        var transforms = root.Section("transforms");
+        var train = Transforms.TransformPipeline.Read(transforms.Sections("train"));
+        var validation = Transforms.TransformPipeline.Read(transforms.Sections("val"));
+        var model = ModelConfig.Read(root.Section("model"));
+        var lossTerms = root.Section("loss").Sections("terms", "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
+            .Select(LossTermConfig.Read).ToList();
+        if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {string.Join(", ", LossTermConfig.Names)}.");
+        var optimizer = OptimizerConfig.Read(root.Section("optimizer"));
+        var schedule = ScheduleConfig.Read(root.Section("schedule"));
+        var trainConfig = TrainConfig.Read(root.Section("train"));
+        var evaluation = EvaluationConfig.Read(root.Section("evaluation"));
+        var output = root.Section("output");
+        string outputDirectory = Path.GetFullPath(Path.Combine(baseDirectory == Directory.GetCurrentDirectory() ? baseDirectory : Directory.GetCurrentDirectory(),
+            output.GetString("dir", "runs/default")));
+        root.Finish();
+        return new SegSharpConfig
+        {
+            Data = data, TrainTransforms = train, ValidationTransforms = validation, Model = model, Loss = lossTerms,
+            Optimizer = optimizer, Schedule = schedule, Train = trainConfig, Evaluation = evaluation,
+            OutputDirectory = outputDirectory, Source = source, EffectiveYaml = YamlText.Write(root.Effective),
+        };
+    }
+}

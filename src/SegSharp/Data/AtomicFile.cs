@@ -1,0 +1,31 @@
+namespace SegSharp.Data;
+
+/// <summary>Writes files so a reader never sees half of one: write <c>name.tmp</c>, flush to disk, rename over <c>name</c>.</summary>
+public static class AtomicFile
+{
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        string temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static void WriteAllText(string path, string text) =>
+        WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Lets <paramref name="write"/> fill a stream, then publishes it atomically.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        string temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,123 @@
+using SegSharp.Configuration;
+
+namespace SegSharp.Data;
+
+/// <summary>
+/// A dataset's description (YAML beside or pointing at the data): where images and masks are, how masks encode
+/// classes, what to ignore and how to split. Paths are absolute once loaded.
+/// </summary>
+public sealed record DatasetDescription
+{
+    public static readonly string[] Encodings = { "index", "values", "rgb", "palette" };
+
+    public required string Name { get; init; }
+    public required string SourcePath { get; init; }
+    public required string Root { get; init; }
+    public required string ImagesDirectory { get; init; }
+    public required string MasksDirectory { get; init; }
+
+    /// <summary>1 (grayscale) or 3 (RGB); images are converted to this on load.</summary>
+    public required int Channels { get; init; }
+
+    /// <summary>index (value = class index), values (explicit map), rgb (colour map) or palette (PNG palette index).</summary>
+    public required string MaskEncoding { get; init; }
+    public required IReadOnlyList<ClassInfo> Classes { get; init; }
+
+    /// <summary>Class-index value meaning "no label": excluded from losses and metrics.</summary>
+    public required int IgnoreIndex { get; init; }
+
+    /// <summary>Raw mask values (or packed RGB) that map to <see cref="IgnoreIndex"/>.</summary>
+    public required IReadOnlyList<int> IgnoreValues { get; init; }
+    public required SplitSpec Split { get; init; }
+
+    public int ClassCount => Classes.Count;
+
+    public static DatasetDescription Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new SegSharpException($"Dataset description '{path}' does not exist. Point data.dataset at a dataset YAML (see docs/dataset-format.md).");
+        var root = ConfigSection.FromYaml(File.ReadAllText(path), path);
+        var description = Read(root, path);
+        root.Finish();
+        return description;
+    }
+
+    public static DatasetDescription Read(ConfigSection s, string path)
+    {
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string name = s.GetString("name", Path.GetFileNameWithoutExtension(path));
+        string root = Path.GetFullPath(Path.Combine(baseDir, s.GetString("root", ".")));
+        string images = s.GetString("images", "images");
+        string masks = s.GetString("masks", "masks");
+        int channels = s.GetInt("channels", 3, 1, 3);
+        if (channels == 2) throw s.Error("channels", "2", "1 (grayscale) or 3 (RGB)");
+        string encoding = s.GetString("mask_encoding", "index", Encodings);
+        var classes = ReadClasses(s, encoding);
+        int ignoreIndex = s.GetInt("ignore_index", 255, 0, 65535);
+        if (ignoreIndex < classes.Count)
+            throw s.Error("ignore_index", ignoreIndex.ToString(), $"a value >= the class count ({classes.Count}), e.g. 255");
+        var ignoreValues = ReadIgnoreValues(s, encoding);
+        var split = ReadSplit(s.Section("split"), baseDir);
+        return new DatasetDescription
+        {
+            Name = name, SourcePath = Path.GetFullPath(path), Root = root,
+            ImagesDirectory = Path.Combine(root, images), MasksDirectory = Path.Combine(root, masks),
+            Channels = channels, MaskEncoding = encoding, Classes = classes, IgnoreIndex = ignoreIndex,
+            IgnoreValues = ignoreValues, Split = split,
+        };
+    }
+
+    private static List<ClassInfo> ReadClasses(ConfigSection s, string encoding)
+    {
+        var items = s.Sections("classes");
+        if (items.Count < 1) throw s.Error("classes", "[]", "a list of at least one class, e.g. '- { name: background, value: 0 }'");
+        var classes = new List<ClassInfo>();
+        var seen = new Dictionary<int, string>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            var c = items[i];
+            string className = c.GetString("name", $"class{i}");
+            byte[] color = c.Has("color")
+                ? c.GetInts("color", new[] { 0, 0, 0 }, 3, 0).Select(v => v <= 255 ? (byte)v : throw c.Error("color", v.ToString(), "three values 0..255")).ToArray()
+                : ClassPalette.Default(i);
+            int value = encoding switch
+            {
+                "index" => c.GetInt("value", i, i, i),
+                "rgb" => color[0] << 16 | color[1] << 8 | color[2],
+                "palette" => c.GetInt("value", i, 0, 255),
+                _ => c.Has("value") ? c.GetInt("value", 0, 0, 65535) : throw c.Error("value", "(missing)", "the mask value of this class, e.g. value: 255"),
+            };
+            if (encoding == "rgb" && !c.Has("color"))
+                throw c.Error("color", "(missing)", "the class's RGB colour in the masks, e.g. color: [255, 0, 0]");
+            if (seen.TryGetValue(value, out string? other))
+                throw c.Error(encoding == "rgb" ? "color" : "value", value.ToString(), $"a value not already used by class '{other}'");
+            seen[value] = className;
+            classes.Add(new ClassInfo(i, className, value, color));
+        }
+        return classes;
+    }
+
+    private static List<int> ReadIgnoreValues(ConfigSection s, string encoding)
+    {
+        if (encoding != "rgb") return s.GetInts("ignore_values", Array.Empty<int>(), null, 0).ToList();
+        // RGB ignore values are colours: [[r, g, b], ...] packed to one int each.
+        var colors = s.Sections("ignore_colors");
+        return colors.Select(c =>
+        {
+            int[] rgb = c.GetInts("color", new[] { 0, 0, 0 }, 3, 0);
+            return rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+        }).ToList();
+    }
+
+    private static SplitSpec ReadSplit(ConfigSection s, string baseDir)
+    {
+        string method = s.GetString("method", "ratio", "ratio", "lists");
+        if (method == "lists")
+        {
+            return new SplitSpec(method, 0, 0,
+                Path.GetFullPath(Path.Combine(baseDir, s.GetString("train", "train.txt"))),
+                Path.GetFullPath(Path.Combine(baseDir, s.GetString("val", "val.txt"))));
+        }
+        return new SplitSpec(method, s.GetDouble("val_fraction", 0.2, 0.0, 0.95), s.GetLong("seed", 0), null, null);
+    }
+}

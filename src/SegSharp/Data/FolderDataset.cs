@@ -1,0 +1,41 @@
+namespace SegSharp.Data;
+
+/// <summary>
+/// Images and masks in two folders, paired by file stem (<c>image/7.png</c> with <c>label/7.png</c>, any of the
+/// supported extensions on either side). Files are read on demand, so memory does not grow with the dataset.
+/// </summary>
+public sealed class FolderDataset : ISegmentationDataset
+{
+    private readonly List<(string Stem, string Image, string Mask)> _pairs;
+    private readonly LabelSchema _schema;
+
+    public FolderDataset(DatasetDescription description)
+    {
+        Description = description;
+        _schema = new LabelSchema(description);
+        var listing = DatasetListing.Scan(description);
+        if (listing.Pairs.Count == 0)
+            throw new SegSharpException($"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and '{description.MasksDirectory}'. Check root, images and masks.");
+        _pairs = listing.Pairs.ToList();
+    }
+
+    public DatasetDescription Description { get; }
+
+    public int Count => _pairs.Count;
+
+    public string NameOf(int index) => _pairs[index].Stem;
+
+    public string ImagePath(int index) => _pairs[index].Image;
+
+    public string MaskPath(int index) => _pairs[index].Mask;
+
+    public Sample Load(int index)
+    {
+        var (stem, imagePath, maskPath) = _pairs[index];
+        var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels);
+        var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == "rgb", Description.MaskEncoding == "palette");
+        if (maskHeight != height || maskWidth != width)
+            throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.");
+        return new Sample(stem, pixels, _schema.Map(raw, maskPath), Description.Channels, height, width, Description.IgnoreIndex);
+    }
+}

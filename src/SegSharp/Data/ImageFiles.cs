@@ -1,0 +1,139 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SegSharp.Data;
+
+/// <summary>Decodes images (PNG, JPEG, BMP, TIFF; 8- or 16-bit; grayscale or colour) to float32 CHW in [0, 1].</summary>
+public static class ImageFiles
+{
+    public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" };
+
+    public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>Pixels as [channels, height, width]; colour images become gray by luminance when channels is 1.</summary>
+    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels)
+    {
+        try
+        {
+            if (channels == 1)
+            {
+                using var gray = Image.Load<L16>(path);
+                var pixels = new float[gray.Height * gray.Width];
+                gray.ProcessPixelRows(rows =>
+                {
+                    for (int y = 0; y < rows.Height; y++)
+                    {
+                        var row = rows.GetRowSpan(y);
+                        for (int x = 0; x < row.Length; x++) pixels[y * rows.Width + x] = row[x].PackedValue / 65535f;
+                    }
+                });
+                return (pixels, gray.Height, gray.Width);
+            }
+            using var color = Image.Load<Rgba64>(path);
+            int plane = color.Height * color.Width;
+            var rgb = new float[3 * plane];
+            color.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < rows.Height; y++)
+                {
+                    var row = rows.GetRowSpan(y);
+                    for (int x = 0; x < row.Length; x++)
+                    {
+                        int i = y * rows.Width + x;
+                        rgb[i] = row[x].R / 65535f;
+                        rgb[plane + i] = row[x].G / 65535f;
+                        rgb[2 * plane + i] = row[x].B / 65535f;
+                    }
+                }
+            });
+            return (rgb, color.Height, color.Width);
+        }
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
+        {
+            throw new SegSharpException($"Image '{path}' could not be decoded ({e.Message.Split('\n')[0]}). Re-export it as PNG or remove it from the dataset.");
+        }
+        catch (FileNotFoundException)
+        {
+            throw new SegSharpException($"Image '{path}' does not exist. Check the dataset's images folder.");
+        }
+    }
+
+    /// <summary>
+    /// Raw mask values, row-major [height, width]: the stored integer for grayscale (8- or 16-bit), the palette
+    /// index for indexed PNGs when <paramref name="palette"/> is set, and 0xRRGGBB for colour masks when
+    /// <paramref name="rgb"/> is set. A grayscale mask saved as RGB with equal channels is read as gray.
+    /// </summary>
+    public static (int[] Values, int Height, int Width) ReadMaskValues(string path, bool rgb, bool palette)
+    {
+        try
+        {
+            if (palette)
+            {
+                if (!IndexedPng.IsIndexed(path))
+                    throw new SegSharpException($"Mask '{path}' is not a palette PNG, but the dataset says mask_encoding: palette. Use values or rgb, or re-save the mask with a palette.");
+                var (indices, h, w) = IndexedPng.Read(path);
+                return (indices.Select(b => (int)b).ToArray(), h, w);
+            }
+            var info = Image.Identify(path) ?? throw new UnknownImageFormatException("unknown format");
+            int bits = info.PixelType.BitsPerPixel;
+            if (!rgb && bits == 16 && IsSingleChannel(path))
+            {
+                using var wide = Image.Load<L16>(path);
+                return Collect(wide, p => p.PackedValue);
+            }
+            using var image = Image.Load<Rgb24>(path);
+            if (rgb) return Collect(image, p => p.R << 16 | p.G << 8 | p.B);
+            var (values, height, width) = Collect(image, p => p.R == p.G && p.G == p.B ? p.R : -1 - (p.R << 16 | p.G << 8 | p.B));
+            int colored = Array.FindIndex(values, v => v < 0);
+            if (colored >= 0)
+                throw new SegSharpException($"Mask '{path}' has colour pixels (first at x={colored % width}, y={colored / width}) but the dataset says mask_encoding: {(palette ? "palette" : "values/index")}. Set mask_encoding: rgb with class colours.");
+            return (values, height, width);
+        }
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException or InvalidDataException)
+        {
+            throw new SegSharpException($"Mask '{path}' could not be decoded ({e.Message.Split('\n')[0]}). Re-export it as PNG or remove the pair.");
+        }
+        catch (FileNotFoundException)
+        {
+            throw new SegSharpException($"Mask '{path}' does not exist. Check the dataset's masks folder.");
+        }
+    }
+
+    /// <summary>Width and height from the file header, without decoding pixels.</summary>
+    public static (int Height, int Width) ReadSize(string path)
+    {
+        try
+        {
+            var info = Image.Identify(path) ?? throw new UnknownImageFormatException("unknown format");
+            return (info.Height, info.Width);
+        }
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
+        {
+            throw new SegSharpException($"Image '{path}' could not be decoded ({e.Message.Split('\n')[0]}). Re-export it as PNG or remove it.");
+        }
+    }
+
+    private static bool IsSingleChannel(string path)
+    {
+        // 16 bits per pixel is either 16-bit gray or 8-bit gray+alpha; only the first holds wide values.
+        if (!Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase)) return true;
+        using var file = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[26];
+        return file.Read(head) == 26 && head[25] == 0 && head[24] == 16;
+    }
+
+    private static (int[] Values, int Height, int Width) Collect<TPixel>(Image<TPixel> image, Func<TPixel, int> value)
+        where TPixel : unmanaged, IPixel<TPixel>
+    {
+        var values = new int[image.Height * image.Width];
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++) values[y * rows.Width + x] = value(row[x]);
+            }
+        });
+        return (values, image.Height, image.Width);
+    }
+}

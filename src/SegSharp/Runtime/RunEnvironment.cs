@@ -1,0 +1,73 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace SegSharp.Runtime;
+
+/// <summary>What a run ran on: versions, machine and the settings that decide whether results repeat bit for bit.</summary>
+public sealed record RunEnvironment
+{
+    public required string SegSharpVersion { get; init; }
+    public required string TorchSharpVersion { get; init; }
+    public required string LibTorchVersion { get; init; }
+    public required string DotNetVersion { get; init; }
+    public required string OperatingSystem { get; init; }
+    public required string Cpu { get; init; }
+    public required int LogicalCores { get; init; }
+    public required int Threads { get; init; }
+    public required string Device { get; init; }
+    public required bool? DeterministicAlgorithms { get; init; }
+
+    /// <summary>Reads the environment after applying <paramref name="threads"/> (0 = libtorch's default).</summary>
+    public static RunEnvironment Capture(int threads) => new()
+    {
+        SegSharpVersion = typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+        TorchSharpVersion = TorchRuntime.TorchSharpVersion,
+        LibTorchVersion = TorchRuntime.LibTorchVersion,
+        DotNetVersion = RuntimeInformation.FrameworkDescription,
+        OperatingSystem = $"{RuntimeInformation.OSDescription} ({RuntimeInformation.RuntimeIdentifier})",
+        Cpu = CpuModel(),
+        LogicalCores = Environment.ProcessorCount,
+        Threads = TorchRuntime.ConfigureThreads(threads),
+        Device = "cpu",
+        DeterministicAlgorithms = DeterministicMode.IsEnabled(),
+    };
+
+    /// <summary>Things that would make the same config give different weights elsewhere.</summary>
+    public IReadOnlyList<string> DeterminismCaveats() => new[]
+    {
+        $"Results repeat bit for bit for the same config, SegSharp and libtorch versions, CPU instruction set and thread count ({Threads}).",
+        "A different thread count changes how reductions are split and so the rounding of sums.",
+        "A different CPU (instruction set: AVX2 vs AVX-512) can select different oneDNN/MKL kernels.",
+        "A different libtorch version can change kernels and initialisation.",
+    };
+
+    public IEnumerable<(string Key, string Value)> ToPairs()
+    {
+        yield return ("segsharp", SegSharpVersion);
+        yield return ("torchsharp", TorchSharpVersion);
+        yield return ("libtorch", LibTorchVersion);
+        yield return ("dotnet", DotNetVersion);
+        yield return ("os", OperatingSystem);
+        yield return ("cpu", Cpu);
+        yield return ("logical_cores", LogicalCores.ToString());
+        yield return ("threads", Threads.ToString());
+        yield return ("device", Device);
+        yield return ("deterministic_algorithms", DeterministicAlgorithms?.ToString().ToLowerInvariant() ?? "unavailable");
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+                if (line is not null) return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

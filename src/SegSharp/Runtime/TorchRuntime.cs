@@ -1,0 +1,57 @@
+using TorchSharp;
+
+namespace SegSharp.Runtime;
+
+/// <summary>
+/// Loads libtorch once and reports failures as one actionable line. Threads and determinism are process-wide
+/// libtorch settings; they are applied here, from the config, and nowhere else.
+/// </summary>
+public static class TorchRuntime
+{
+    /// <summary>Initialises the CPU backend; throws <see cref="SegSharpException"/> naming what is missing.</summary>
+    public static void EnsureLoaded()
+    {
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+        }
+        catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException)
+        {
+            throw new SegSharpException(Explain(e));
+        }
+    }
+
+    /// <summary>libtorch's version string, e.g. "2.10.0".</summary>
+    public static string LibTorchVersion
+    {
+        get
+        {
+            EnsureLoaded();
+            return torch.__version__;
+        }
+    }
+
+    public static string TorchSharpVersion =>
+        typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "unknown";
+
+    /// <summary>Sets intra-op threads; 0 keeps libtorch's choice (one per core).</summary>
+    public static int ConfigureThreads(int threads)
+    {
+        EnsureLoaded();
+        if (threads > 0) torch.set_num_threads(threads);
+        return torch.get_num_threads();
+    }
+
+    private static string Explain(Exception e)
+    {
+        string detail = e.InnerException?.Message ?? e.Message;
+        if (detail.Contains("GLIBCXX", StringComparison.Ordinal) || detail.Contains("LibTorchSharp", StringComparison.Ordinal))
+        {
+            return "libtorch could not be loaded: the native bridge libLibTorchSharp.so did not load (often the system " +
+                   "libstdc++ lacks GLIBCXX_3.4.32). Rebuild with 'dotnet build' so the build can patch the copy in the " +
+                   "output folder (docs/native-runtime.md), or install libstdc++ from GCC 13 or newer.";
+        }
+        string firstLine = detail.Split('\n')[0].Trim();
+        return $"libtorch could not be loaded: {firstLine}. Rebuild with 'dotnet build' and see docs/native-runtime.md.";
+    }
+}

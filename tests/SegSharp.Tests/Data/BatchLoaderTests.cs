@@ -1,0 +1,71 @@
+using SegSharp.Data;
+using SegSharp.Transforms;
+
+namespace SegSharp.Tests.Data;
+
+public class BatchLoaderTests
+{
+    private static readonly TransformPipeline Augment = new(new IJointTransform[]
+    {
+        new RandomCrop(48, 48), new Flip(true, 0.5), new RandomRotate90(0.5), new ColorJitter(0.1, 0.1, 0),
+    });
+
+    private static List<HostBatch> Run(int workers, int epoch, int start = 0, int prefetch = 2)
+    {
+        var loader = new BatchLoader(new ShapesDataset(count: 21, size: 64), Augment, batchSize: 4, seed: 11, shuffle: true, workers, prefetch);
+        return loader.Epoch(epoch, start).ToList();
+    }
+
+    [Fact]
+    public void Batches_are_identical_for_0_1_and_4_workers()
+    {
+        var serial = Run(0, 3);
+        foreach (int workers in new[] { 1, 4 })
+        {
+            var parallel = Run(workers, 3, prefetch: workers == 4 ? 3 : 1);
+            Assert.Equal(serial.Count, parallel.Count);
+            for (int i = 0; i < serial.Count; i++)
+            {
+                Assert.Equal(serial[i].Names, parallel[i].Names);
+                Assert.Equal(serial[i].Images, parallel[i].Images);
+                Assert.Equal(serial[i].Masks, parallel[i].Masks);
+            }
+        }
+    }
+
+    [Fact]
+    public void Epochs_differ_in_order_and_each_epoch_visits_distinct_samples()
+    {
+        var e0 = Run(2, 0);
+        var e1 = Run(2, 1);
+        Assert.Equal(5, e0.Count); // 21 samples / 4 per batch, last partial batch dropped
+        Assert.NotEqual(e0.SelectMany(b => b.Names), e1.SelectMany(b => b.Names));
+        var names = e0.SelectMany(b => b.Names).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+    }
+
+    [Fact]
+    public void Starting_mid_epoch_yields_the_tail_of_the_full_epoch()
+    {
+        var full = Run(2, 4);
+        var tail = Run(3, 4, start: 2);
+        Assert.Equal(full.Skip(2).Select(b => b.Images), tail.Select(b => b.Images));
+    }
+
+    [Fact]
+    public void A_failing_sample_surfaces_its_error_to_the_consumer()
+    {
+        var loader = new BatchLoader(new FailingDataset(), TransformPipeline.Empty, 2, 1, shuffle: false, workers: 2, prefetch: 2);
+        var error = Assert.Throws<SegSharpException>(() => loader.Epoch(0).ToList());
+        Assert.Equal("sample 3 is broken", error.Message);
+    }
+
+    private sealed class FailingDataset : ISegmentationDataset
+    {
+        private readonly ShapesDataset _inner = new(count: 6, size: 8);
+        public DatasetDescription Description => _inner.Description;
+        public int Count => 6;
+        public string NameOf(int index) => _inner.NameOf(index);
+        public Sample Load(int index) => index == 3 ? throw new SegSharpException("sample 3 is broken") : _inner.Load(index);
+    }
+}
