@@ -1,0 +1,21 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>U-Net's unit: two (3x3 conv, norm, ReLU), padding 1 so the size is kept.</summary>
+public sealed class ConvBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> _layers;
+
+    public ConvBlock(long input, long output, string norm) : base(nameof(ConvBlock))
+    {
+        bool bias = Norms.ConvBias(norm);
+        _layers = nn.Sequential(
+            nn.Conv2d(input, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU(),
+            nn.Conv2d(output, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => _layers.forward(input);
+}

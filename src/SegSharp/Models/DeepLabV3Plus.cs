@@ -1,0 +1,43 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// DeepLabV3+ (Chen et al. 2018): a <see cref="ResNetEncoder"/> at output stride 16, ASPP (rates 6/12/18) on its
+/// deepest features, and a decoder that upsamples them 4x, joins the stride-4 features reduced to 48 channels,
+/// refines with two 3x3 convs and upsamples 4x to the input size. Encoder and decoder are separate parts.
+/// </summary>
+public sealed class DeepLabV3Plus : SegmentationModel
+{
+    private readonly ResNetEncoder _encoder;
+    private readonly AtrousSpatialPyramidPooling _aspp;
+    private readonly nn.Module<Tensor, Tensor> _lowLevel;
+    private readonly nn.Module<Tensor, Tensor> _refine;
+    private readonly nn.Module<Tensor, Tensor> _head;
+
+    public DeepLabV3Plus(int inputChannels, int classes, string encoder = "resnet34", string norm = "batch", bool padInputs = true)
+        : base(nameof(DeepLabV3Plus), inputChannels, classes, 16, padInputs)
+    {
+        bool bias = Norms.ConvBias(norm);
+        _encoder = new ResNetEncoder(encoder, inputChannels, norm);
+        _aspp = new AtrousSpatialPyramidPooling(_encoder.HighChannels, 256, new[] { 6, 12, 18 }, norm);
+        _lowLevel = nn.Sequential(nn.Conv2d(_encoder.LowLevelChannels, 48, 1, bias: bias), Norms.Create(norm, 48), nn.ReLU());
+        _refine = nn.Sequential(
+            nn.Conv2d(256 + 48, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU());
+        _head = nn.Conv2d(256, classes, 1);
+        RegisterComponents();
+    }
+
+    protected override Tensor ForwardAligned(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var (low, high) = _encoder.forward(input);
+        var context = _aspp.forward(high);
+        var up = nn.functional.interpolate(context, new[] { low.shape[2], low.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+        var logits = _head.forward(_refine.forward(cat(new[] { up, _lowLevel.forward(low) }, 1)));
+        return nn.functional.interpolate(logits, new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false)
+            .MoveToOuterDisposeScope();
+    }
+}

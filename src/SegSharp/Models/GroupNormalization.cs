@@ -1,0 +1,28 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// Group normalisation (Wu and He 2018) with weight 1 and bias 0 at start. TorchSharp 0.107's own GroupNorm
+/// module leaves its affine parameters uninitialised (NaN or 1e32 gradients seen here), so this module
+/// owns properly initialised parameters and calls the functional op, which is correct.
+/// </summary>
+public sealed class GroupNormalization : nn.Module<Tensor, Tensor>
+{
+    private readonly long _groups;
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+
+    public GroupNormalization(long groups, long channels) : base(nameof(GroupNormalization))
+    {
+        if (channels % groups != 0) throw new ArgumentException($"{channels} channels do not split into {groups} groups.", nameof(groups));
+        _groups = groups;
+        weight = new Parameter(ones(channels));
+        bias = new Parameter(zeros(channels));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => nn.functional.group_norm(input, _groups, weight, bias, 1e-5);
+}

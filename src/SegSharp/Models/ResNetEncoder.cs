@@ -1,0 +1,61 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// ResNet-18/34/50 (He et al. 2016) as a feature encoder with output stride 16: the last stage keeps stride 1
+/// and dilates by 2 instead. Returns the stride-4 features (after layer1) and the stride-16 features.
+/// Trained from scratch here: no pretrained weights can be fetched on this machine.
+/// </summary>
+public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor High)>
+{
+    private readonly nn.Module<Tensor, Tensor> _stem;
+    private readonly nn.Module<Tensor, Tensor> _layer1, _layer2, _layer3, _layer4;
+
+    public ResNetEncoder(string name, int inputChannels, string norm) : base(nameof(ResNetEncoder))
+    {
+        (int[] blocks, bool bottleneck) = name switch
+        {
+            "resnet18" => (new[] { 2, 2, 2, 2 }, false),
+            "resnet34" => (new[] { 3, 4, 6, 3 }, false),
+            "resnet50" => (new[] { 3, 4, 6, 3 }, true),
+            _ => throw new SegSharpException($"Unknown encoder '{name}'; use resnet18, resnet34 or resnet50."),
+        };
+        int expansion = bottleneck ? 4 : 1;
+        bool bias = Norms.ConvBias(norm);
+        _stem = nn.Sequential(nn.Conv2d(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(),
+            nn.MaxPool2d(3, stride: 2, padding: 1));
+        long channels = 64;
+        _layer1 = Stage(ref channels, 64, blocks[0], 1, 1, bottleneck, expansion, norm);
+        _layer2 = Stage(ref channels, 128, blocks[1], 2, 1, bottleneck, expansion, norm);
+        _layer3 = Stage(ref channels, 256, blocks[2], 2, 1, bottleneck, expansion, norm);
+        _layer4 = Stage(ref channels, 512, blocks[3], 1, 2, bottleneck, expansion, norm);
+        LowLevelChannels = 64 * expansion;
+        HighChannels = 512 * expansion;
+        RegisterComponents();
+    }
+
+    public int LowLevelChannels { get; }
+    public int HighChannels { get; }
+
+    public override (Tensor LowLevel, Tensor High) forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var low = _layer1.forward(_stem.forward(input));
+        var high = _layer4.forward(_layer3.forward(_layer2.forward(low)));
+        return (low.MoveToOuterDisposeScope(), high.MoveToOuterDisposeScope());
+    }
+
+    private static Sequential Stage(ref long channels, long width, int count, int stride, int dilation, bool bottleneck, int expansion, string norm)
+    {
+        var blocks = new List<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i < count; i++)
+        {
+            blocks.Add(new ResidualBlock(channels, width, i == 0 ? stride : 1, dilation, bottleneck, expansion, norm));
+            channels = width * expansion;
+        }
+        return nn.Sequential(blocks);
+    }
+}

@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// A segmentation network behind one contract: input [N, C_in, H, W] float32, output logits [N, classes, H, W]
+/// at the input's size. Inputs whose sides are not multiples of <see cref="Stride"/> are zero-padded and the
+/// logits cropped back (input_policy: pad), or refused before the forward pass with the size to use (strict);
+/// never a shape error from deep inside the network.
+/// </summary>
+public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
+{
+    protected SegmentationModel(string name, int inputChannels, int classes, int stride, bool padInputs) : base(name)
+    {
+        InputChannels = inputChannels;
+        Classes = classes;
+        Stride = stride;
+        PadInputs = padInputs;
+    }
+
+    public int InputChannels { get; }
+    public int Classes { get; }
+
+    /// <summary>The total downsampling factor: input sides must be multiples of this (or are padded to one).</summary>
+    public int Stride { get; }
+    public bool PadInputs { get; }
+
+    /// <summary>The network proper, on inputs whose sides are multiples of <see cref="Stride"/>.</summary>
+    protected abstract Tensor ForwardAligned(Tensor input);
+
+    public override Tensor forward(Tensor input)
+    {
+        if (input.dim() != 4 || input.shape[1] != InputChannels)
+            throw new SegSharpException($"Model expects input [N, {InputChannels}, H, W] but got [{string.Join(", ", input.shape)}]. Check the dataset's channels setting.");
+        long height = input.shape[2], width = input.shape[3];
+        long padH = (Stride - height % Stride) % Stride, padW = (Stride - width % Stride) % Stride;
+        if (padH == 0 && padW == 0) return ForwardAligned(input);
+        if (!PadInputs)
+            throw new SegSharpException($"Input {width}x{height} is not a multiple of {Stride} (the model's total stride); resize or crop to {width + padW}x{height + padH}, or set model.input_policy: pad.");
+        using var scope = NewDisposeScope();
+        var padded = nn.functional.pad(input, new[] { 0L, padW, 0L, padH });
+        var logits = ForwardAligned(padded);
+        return logits[.., .., ..(int)height, ..(int)width].contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Number of trainable parameters.</summary>
+    public long ParameterCount() => parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+}

@@ -1,0 +1,62 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// U-Net (Ronneberger et al. 2015): <c>depth</c> max-pool downsamplings with a <see cref="ConvBlock"/> per level,
+/// widths doubling from <c>width</c>; upsampling by 2x2 transposed conv or bilinear + 1x1 conv; skip
+/// concatenation; 1x1 head. Output stride is 2^depth. With 3 input channels, 2 classes, width 32, depth 4,
+/// transposed conv and batch norm it has 7,763,074 parameters.
+/// </summary>
+public sealed class UNet : SegmentationModel
+{
+    private readonly ModuleList<ConvBlock> _encoders = new();
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> _upsamplers = new();
+    private readonly ModuleList<ConvBlock> _decoders = new();
+    private readonly MaxPool2d _pool = nn.MaxPool2d(2);
+    private readonly Conv2d _head;
+
+    public UNet(int inputChannels, int classes, int depth = 4, int width = 32, string norm = "batch", string upsampling = "transpose", bool padInputs = true)
+        : base(nameof(UNet), inputChannels, classes, 1 << depth, padInputs)
+    {
+        long channels = inputChannels;
+        for (int level = 0; level <= depth; level++)
+        {
+            long output = (long)width << level;
+            _encoders.Add(new ConvBlock(channels, output, norm));
+            channels = output;
+        }
+        for (int level = depth - 1; level >= 0; level--)
+        {
+            long output = (long)width << level;
+            _upsamplers.Add(upsampling == "transpose"
+                ? nn.ConvTranspose2d(channels, output, 2, stride: 2)
+                : nn.Sequential(nn.Upsample(scale_factor: new[] { 2.0, 2.0 }, mode: UpsampleMode.Bilinear, align_corners: false), nn.Conv2d(channels, output, 1)));
+            _decoders.Add(new ConvBlock(output * 2, output, norm));
+            channels = output;
+        }
+        _head = nn.Conv2d(channels, classes, 1);
+        RegisterComponents();
+    }
+
+    protected override Tensor ForwardAligned(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var skips = new List<Tensor>();
+        var x = input;
+        for (int i = 0; i < _encoders.Count; i++)
+        {
+            if (i > 0) x = _pool.forward(x);
+            x = _encoders[i].forward(x);
+            skips.Add(x);
+        }
+        for (int i = 0; i < _decoders.Count; i++)
+        {
+            x = _upsamplers[i].forward(x);
+            x = _decoders[i].forward(cat(new[] { skips[skips.Count - 2 - i], x }, 1));
+        }
+        return _head.forward(x).MoveToOuterDisposeScope();
+    }
+}

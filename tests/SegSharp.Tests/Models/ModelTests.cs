@@ -1,0 +1,91 @@
+using SegSharp.Configuration;
+using SegSharp.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SegSharp.Tests.Models;
+
+public class ModelTests
+{
+    private static ModelConfig Config(string name = "unet", int depth = 4, int width = 32, string policy = "pad", string norm = "batch", string up = "transpose", string encoder = "resnet18") =>
+        new() { Name = name, Depth = depth, Width = width, Norm = norm, Upsampling = up, Encoder = encoder, InputPolicy = policy };
+
+    [Theory]
+    [InlineData(3, 32, 7_763_074L)]
+    [InlineData(1, 32, 7_762_498L)]
+    [InlineData(3, 64, 31_037_698L)]
+    public void UNet_reference_sizes_have_the_published_parameter_counts(int inputChannels, int width, long expected)
+    {
+        using var model = ModelFactory.Create(Config(width: width), inputChannels, 2, 0);
+        Assert.Equal(expected, model.ParameterCount());
+    }
+
+    [Theory]
+    [InlineData("unet", 37, 45)]
+    [InlineData("unet", 32, 32)]
+    [InlineData("deeplabv3plus", 50, 70)]
+    public void Output_is_N_C_H_W_at_the_input_size_even_for_odd_sizes(string name, int height, int width)
+    {
+        using var model = ModelFactory.Create(Config(name, depth: 3, width: 8), 3, 5, 0);
+        model.eval();
+        using var _ = no_grad();
+        using var input = rand(2, 3, height, width);
+        using var output = model.forward(input);
+        Assert.Equal(new long[] { 2, 5, height, width }, output.shape);
+    }
+
+    [Fact]
+    public void Strict_policy_refuses_an_unaligned_input_before_the_forward_pass_and_names_the_size()
+    {
+        using var model = ModelFactory.Create(Config(depth: 4, width: 4, policy: "strict"), 1, 2, 0);
+        using var input = rand(1, 1, 100, 70);
+        var error = Assert.Throws<SegSharpException>(() => model.forward(input));
+        Assert.Equal("Input 70x100 is not a multiple of 16 (the model's total stride); resize or crop to 80x112, or set model.input_policy: pad.", error.Message);
+    }
+
+    [Fact]
+    public void Padding_does_not_change_the_logits_of_an_aligned_input()
+    {
+        using var model = ModelFactory.Create(Config(depth: 2, width: 4, norm: "none"), 1, 2, 3);
+        model.eval();
+        using var _ = no_grad();
+        using var input = rand(1, 1, 16, 16);
+        using var direct = model.forward(input);
+        using var strict = ModelFactory.Create(Config(depth: 2, width: 4, norm: "none", policy: "strict"), 1, 2, 3);
+        strict.eval();
+        using var again = strict.forward(input);
+        Assert.True(direct.equal(again).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData("unet", "transpose", "batch")]
+    [InlineData("unet", "bilinear", "group")]
+    [InlineData("deeplabv3plus", "transpose", "batch")]
+    public void Gradients_reach_every_parameter(string name, string up, string norm)
+    {
+        using var model = ModelFactory.Create(Config(name, depth: 2, width: 8, norm: norm, up: up), 3, 3, 1);
+        model.train();
+        using var input = rand(2, 3, 32, 32);
+        using var target = randint(0, 3, new long[] { 2, 32, 32 });
+        using var loss = nn.functional.cross_entropy(model.forward(input), target);
+        loss.backward();
+        foreach (var (parameterName, parameter) in model.named_parameters())
+        {
+            Assert.True(parameter.grad is not null, $"{parameterName} has no gradient");
+            Assert.True(parameter.grad!.abs().sum().item<float>() > 0, $"{parameterName} has a zero gradient");
+        }
+    }
+
+    [Fact]
+    public void Same_seed_gives_bit_identical_initial_weights_and_another_seed_does_not()
+    {
+        using var a = ModelFactory.Create(Config(depth: 2, width: 8), 3, 2, 1234);
+        using var b = ModelFactory.Create(Config(depth: 2, width: 8), 3, 2, 1234);
+        using var c = ModelFactory.Create(Config(depth: 2, width: 8), 3, 2, 1235);
+        var pa = a.parameters().ToList();
+        var pb = b.parameters().ToList();
+        var pc = c.parameters().ToList();
+        Assert.All(pa.Zip(pb), pair => Assert.True(pair.First.equal(pair.Second).all().item<bool>()));
+        Assert.Contains(pa.Zip(pc), pair => !pair.First.equal(pair.Second).all().item<bool>());
+    }
+}
