@@ -28,6 +28,9 @@ public sealed record SegSharpConfig
     /// <summary>The effective config as YAML: every value that was used, defaults included.</summary>
     public required string EffectiveYaml { get; init; }
 
+    /// <summary>SHA-256 of everything that shapes training (the effective config without output.dir).</summary>
+    public required string TrainingHash { get; init; }
+
     public const string DefaultRecipe = "default";
 
     /// <summary>
@@ -51,6 +54,14 @@ public sealed record SegSharpConfig
             text = File.ReadAllText(path);
             baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         }
+        var root = ParseTree(text, source);
+        ConfigOverrides.Apply(root, overrides ?? Array.Empty<string>());
+        return Read(new ConfigSection(root, "", source), source, baseDirectory);
+    }
+
+    /// <summary>Reads config text (e.g. the copy inside a checkpoint); relative paths resolve against <paramref name="baseDirectory"/>.</summary>
+    public static SegSharpConfig Parse(string text, string source, string baseDirectory, IReadOnlyList<string>? overrides = null)
+    {
         var root = ParseTree(text, source);
         ConfigOverrides.Apply(root, overrides ?? Array.Empty<string>());
         return Read(new ConfigSection(root, "", source), source, baseDirectory);
@@ -88,14 +99,18 @@ public sealed record SegSharpConfig
         var trainConfig = TrainConfig.Read(root.Section("train"));
         var evaluation = EvaluationConfig.Read(root.Section("evaluation"));
         var output = root.Section("output");
-        string outputDirectory = Path.GetFullPath(Path.Combine(baseDirectory == Directory.GetCurrentDirectory() ? baseDirectory : Directory.GetCurrentDirectory(),
-            output.GetString("dir", "runs/default")));
+        // Relative output folders are relative to the working directory, where a person runs the command.
+        string outputDirectory = Path.GetFullPath(output.GetString("dir", "runs/default"));
         root.Finish();
+        var training = new YamlMappingNode();
+        foreach (var (key, value) in root.Effective.Children)
+            if (((YamlScalarNode)key).Value != "output") training.Children[key] = value;
         return new SegSharpConfig
         {
             Data = data, TrainTransforms = train, ValidationTransforms = validation, Model = model, Loss = lossTerms,
             Optimizer = optimizer, Schedule = schedule, Train = trainConfig, Evaluation = evaluation,
             OutputDirectory = outputDirectory, Source = source, EffectiveYaml = YamlText.Write(root.Effective),
+            TrainingHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(YamlText.Write(training)))).ToLowerInvariant(),
         };
     }
 }

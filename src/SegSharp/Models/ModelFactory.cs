@@ -11,6 +11,7 @@ public static class ModelFactory
         Runtime.TorchRuntime.EnsureLoaded();
         // libtorch initialises layers from its default generator; seeding it right before construction makes the
         // initial weights a function of the seed alone.
+        using var guard = Runtime.NativeScalarGuard.Enter();
         torch.random.manual_seed(seed);
         bool pad = config.InputPolicy == "pad";
         return config.Name switch

@@ -1,0 +1,104 @@
+using SegSharp.Data;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SegSharp.Evaluation;
+
+/// <summary>
+/// Draws the pictures a person checks predictions with: class-coloured masks, masks blended over the image,
+/// and a panel "image | ground truth | prediction | error map" (error map: green right, red wrong, grey ignored).
+/// </summary>
+public static class OverlayRenderer
+{
+    private static readonly Rgb24 Ignored = new(128, 128, 128);
+
+    /// <summary>The image as 8-bit RGB, contrast-stretched to its own min..max (inputs may be normalised).</summary>
+    public static Rgb24[] Display(float[] image, int channels, int height, int width)
+    {
+        int plane = height * width;
+        float min = float.MaxValue, max = float.MinValue;
+        foreach (float v in image) { min = Math.Min(min, v); max = Math.Max(max, v); }
+        float scale = max > min ? 255f / (max - min) : 0;
+        var pixels = new Rgb24[plane];
+        for (int i = 0; i < plane; i++)
+        {
+            byte Channel(int c) => (byte)Math.Clamp((image[Math.Min(c, channels - 1) * plane + i] - min) * scale, 0, 255);
+            pixels[i] = new Rgb24(Channel(0), Channel(1), Channel(2));
+        }
+        return pixels;
+    }
+
+    /// <summary>Each pixel in its class colour; ignored pixels grey.</summary>
+    public static Rgb24[] Colorize(int[] mask, IReadOnlyList<ClassInfo> classes)
+    {
+        var pixels = new Rgb24[mask.Length];
+        for (int i = 0; i < mask.Length; i++)
+        {
+            int c = mask[i];
+            pixels[i] = c >= 0 && c < classes.Count ? new Rgb24(classes[c].Color[0], classes[c].Color[1], classes[c].Color[2]) : Ignored;
+        }
+        return pixels;
+    }
+
+    /// <summary>Class colours blended over the image at <paramref name="alpha"/>.</summary>
+    public static Rgb24[] Blend(Rgb24[] image, Rgb24[] colors, float alpha = 0.45f)
+    {
+        var result = new Rgb24[image.Length];
+        for (int i = 0; i < image.Length; i++)
+        {
+            result[i] = new Rgb24(
+                (byte)(image[i].R * (1 - alpha) + colors[i].R * alpha),
+                (byte)(image[i].G * (1 - alpha) + colors[i].G * alpha),
+                (byte)(image[i].B * (1 - alpha) + colors[i].B * alpha));
+        }
+        return result;
+    }
+
+    public static Rgb24[] ErrorMap(int[] truth, int[] prediction, int ignoreIndex)
+    {
+        var result = new Rgb24[truth.Length];
+        for (int i = 0; i < truth.Length; i++)
+            result[i] = truth[i] == ignoreIndex ? Ignored : truth[i] == prediction[i] ? new Rgb24(40, 170, 70) : new Rgb24(220, 40, 40);
+        return result;
+    }
+
+    /// <summary>Four panels side by side with a 4-pixel gap: image | truth | prediction | errors.</summary>
+    public static Image<Rgb24> Panel(float[] image, int channels, int height, int width, int[] truth, int[] prediction, DatasetDescription description)
+    {
+        var shown = Display(image, channels, height, width);
+        var panels = new[]
+        {
+            shown,
+            Blend(shown, Colorize(truth, description.Classes)),
+            Blend(shown, Colorize(prediction, description.Classes)),
+            ErrorMap(truth, prediction, description.IgnoreIndex),
+        };
+        const int gap = 4;
+        var canvas = new Image<Rgb24>(width * 4 + gap * 3, height, new Rgb24(255, 255, 255));
+        for (int p = 0; p < panels.Length; p++)
+        {
+            int left = p * (width + gap);
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++) canvas[left + x, y] = panels[p][y * width + x];
+        }
+        return canvas;
+    }
+
+    public static Image<Rgb24> ToImage(Rgb24[] pixels, int height, int width)
+    {
+        var image = new Image<Rgb24>(width, height);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++) image[x, y] = pixels[y * width + x];
+        return image;
+    }
+
+    public static byte[] Png(Image<Rgb24> image)
+    {
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Saves as PNG via a temp file and rename.</summary>
+    public static void SavePng(Image<Rgb24> image, string path) => AtomicFile.WriteAllBytes(path, Png(image));
+}

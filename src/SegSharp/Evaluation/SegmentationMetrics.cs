@@ -1,0 +1,74 @@
+namespace SegSharp.Evaluation;
+
+/// <summary>
+/// Figures from one confusion matrix (rows: truth, columns: prediction).
+/// Per class c with TP, FP, FN: IoU = TP/(TP+FP+FN), Dice = 2TP/(2TP+FP+FN), precision = TP/(TP+FP),
+/// recall = TP/(TP+FN). Empty-class policy: a class absent from both truth and prediction has no IoU or Dice and
+/// is left out of the means (never NaN, never counted as 1 or 0); <see cref="ExcludedClasses"/> names them.
+/// A class predicted but absent from truth has IoU 0. Precision is 0 when a present class was never predicted
+/// (scikit-learn's zero_division=0); recall is undefined for classes absent from truth.
+/// </summary>
+public sealed record SegmentationMetrics
+{
+    public required IReadOnlyList<ClassMetrics> PerClass { get; init; }
+    public required double MeanIoU { get; init; }
+    public required double MeanDice { get; init; }
+    public required double PixelAccuracy { get; init; }
+    public required double MeanClassAccuracy { get; init; }
+    public required double FrequencyWeightedIoU { get; init; }
+    public required long Pixels { get; init; }
+    public required IReadOnlyList<string> ExcludedClasses { get; init; }
+    public required long[,] Confusion { get; init; }
+
+    public static SegmentationMetrics From(long[,] confusion, IReadOnlyList<string>? names = null)
+    {
+        int classes = confusion.GetLength(0);
+        long total = 0, correct = 0;
+        var perClass = new List<ClassMetrics>();
+        for (int c = 0; c < classes; c++)
+        {
+            long tp = confusion[c, c], fp = 0, fn = 0;
+            for (int o = 0; o < classes; o++)
+            {
+                if (o == c) continue;
+                fp += confusion[o, c];
+                fn += confusion[c, o];
+            }
+            total += tp + fn;
+            correct += tp;
+            bool seen = tp + fp + fn > 0;
+            perClass.Add(new ClassMetrics(names?[c] ?? $"class{c}", tp, fp, fn,
+                IoU: seen ? (double)tp / (tp + fp + fn) : null,
+                Dice: seen ? 2.0 * tp / (2 * tp + fp + fn) : null,
+                Precision: tp + fp > 0 ? (double)tp / (tp + fp) : tp + fn > 0 ? 0 : null,
+                Recall: tp + fn > 0 ? (double)tp / (tp + fn) : null));
+        }
+        double Mean(Func<ClassMetrics, double?> pick)
+        {
+            var values = perClass.Select(pick).Where(v => v.HasValue).Select(v => v!.Value).ToList();
+            return values.Count == 0 ? 0 : values.Average();
+        }
+        double frequencyWeighted = total == 0 ? 0 : perClass.Where(m => m.IoU.HasValue).Sum(m => (double)m.Support / total * m.IoU!.Value);
+        return new SegmentationMetrics
+        {
+            PerClass = perClass,
+            MeanIoU = Mean(m => m.IoU),
+            MeanDice = Mean(m => m.Dice),
+            PixelAccuracy = total == 0 ? 0 : (double)correct / total,
+            MeanClassAccuracy = Mean(m => m.Recall),
+            FrequencyWeightedIoU = frequencyWeighted,
+            Pixels = total,
+            ExcludedClasses = perClass.Where(m => m.IoU is null).Select(m => m.Name).ToList(),
+            Confusion = confusion,
+        };
+    }
+
+    /// <summary>The figure a config names: mean_dice, mean_iou or pixel_accuracy.</summary>
+    public double Get(string metric) => metric switch
+    {
+        "mean_dice" => MeanDice,
+        "mean_iou" => MeanIoU,
+        "pixel_accuracy" => PixelAccuracy,
+        _ => throw new ArgumentException($"Unknown metric '{metric}'.", nameof(metric)),
+    };
+}

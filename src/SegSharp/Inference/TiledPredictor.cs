@@ -1,0 +1,108 @@
+using SegSharp.Models;
+using static TorchSharp.torch;
+
+namespace SegSharp.Inference;
+
+/// <summary>
+/// Class probabilities for images of any size. An image no larger than one tile (or with tiling off) goes
+/// through the model whole. Larger images are cut into tile×tile windows overlapping by <c>overlap</c>; each
+/// window's softmax is weighted by a window that is highest at its centre and stays positive at its edges, and
+/// the weighted sum is divided by the summed weights, so seams vanish and memory per step is one tile. Optional
+/// flip test-time augmentation averages probabilities over identity, horizontal and vertical flips.
+/// </summary>
+public sealed class TiledPredictor
+{
+    private readonly SegmentationModel _model;
+
+    public TiledPredictor(SegmentationModel model, int tileSize = 0, double overlap = 0.25, bool flipTta = false)
+    {
+        _model = model;
+        TileSize = tileSize;
+        Overlap = overlap;
+        FlipTta = flipTta;
+    }
+
+    public int TileSize { get; }
+    public double Overlap { get; }
+    public bool FlipTta { get; }
+
+    /// <summary>Log-probabilities [N, classes, H, W] for images [N, C, H, W]; usable wherever logits are (softmax of log p is p).</summary>
+    public Tensor LogProbabilities(Tensor images)
+    {
+        using var guard = Runtime.NativeScalarGuard.Enter();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        _model.eval();
+        return Probabilities(images).clamp_min(1e-12).log().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Probabilities [N, classes, H, W].</summary>
+    public Tensor Probabilities(Tensor images)
+    {
+        using var guard = Runtime.NativeScalarGuard.Enter();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        _model.eval();
+        long height = images.shape[2], width = images.shape[3];
+        var result = TileSize <= 0 || (height <= TileSize && width <= TileSize) ? Whole(images) : Tiled(images);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Whole(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        var probabilities = _model.forward(images).softmax(1);
+        if (FlipTta)
+        {
+            probabilities = probabilities
+                + _model.forward(images.flip(3)).softmax(1).flip(3)
+                + _model.forward(images.flip(2)).softmax(1).flip(2);
+            probabilities = probabilities / 3;
+        }
+        return probabilities.MoveToOuterDisposeScope();
+    }
+
+    private Tensor Tiled(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        long n = images.shape[0], height = images.shape[2], width = images.shape[3];
+        int tile = TileSize;
+        var sum = zeros(n, _model.Classes, height, width);
+        var weights = zeros(1, 1, height, width);
+        var window = Window(Math.Min(tile, (int)height), Math.Min(tile, (int)width));
+        foreach (long top in Starts(height, tile))
+        {
+            foreach (long left in Starts(width, tile))
+            {
+                using var step = NewDisposeScope();
+                long h = Math.Min(tile, height), w = Math.Min(tile, width);
+                var crop = images[.., .., (int)top..(int)(top + h), (int)left..(int)(left + w)];
+                var probabilities = Whole(crop);
+                sum[.., .., (int)top..(int)(top + h), (int)left..(int)(left + w)].add_(probabilities * window);
+                weights[.., .., (int)top..(int)(top + h), (int)left..(int)(left + w)].add_(window);
+            }
+        }
+        return (sum / weights).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Tile origins covering [0, size): stride tile·(1 - overlap), the last tile flush with the edge.</summary>
+    public IReadOnlyList<long> Starts(long size, int tile)
+    {
+        if (size <= tile) return new long[] { 0 };
+        long stride = Math.Max(1, (long)Math.Round(tile * (1 - Overlap)));
+        var starts = new List<long>();
+        for (long s = 0; s + tile < size; s += stride) starts.Add(s);
+        starts.Add(size - tile);
+        return starts;
+    }
+
+    /// <summary>Separable weight: 1 at the centre falling linearly to 0.1 at the edges.</summary>
+    private static Tensor Window(int height, int width)
+    {
+        static float[] Ramp(int size) => Enumerable.Range(0, size)
+            .Select(i => 0.1f + 0.9f * (1f - Math.Abs((i + 0.5f) / size * 2f - 1f))).ToArray();
+        var rows = tensor(Ramp(height)).reshape(height, 1);
+        var cols = tensor(Ramp(width)).reshape(1, width);
+        return (rows * cols).reshape(1, 1, height, width);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using static TorchSharp.torch;
+
+namespace SegSharp.Training;
+
+/// <summary>
+/// A checkpoint file: data only, never code. Layout: the magic "SEGSHARP-CKPT-1\n", then three length-prefixed
+/// sections (state as JSON, model tensors in TorchSharp's format, optimiser state), then the SHA-256 of all
+/// preceding bytes. A truncated or altered file fails the checksum before anything is deserialised.
+/// </summary>
+public static class Checkpoint
+{
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("SEGSHARP-CKPT-1\n");
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        WriteIndented = false,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// <summary>Serialises state, model and optimiser to bytes.</summary>
+    public static byte[] Serialize(TrainingState state, nn.Module model, optim.Optimizer? optimizer)
+    {
+        using var body = new MemoryStream();
+        body.Write(Magic);
+        WriteSection(body, JsonSerializer.SerializeToUtf8Bytes(state, Json));
+        WriteSection(body, ModelBytes(model));
+        using (var optimizerBytes = new MemoryStream())
+        {
+            if (optimizer is not null)
+            {
+                using var writer = new BinaryWriter(optimizerBytes, Encoding.UTF8, leaveOpen: true);
+                ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            }
+            WriteSection(body, optimizerBytes.ToArray());
+        }
+        body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        return body.ToArray();
+    }
+
+    /// <summary>Checks the checksum and returns the sections; throws <see cref="InvalidDataException"/> naming the problem.</summary>
+    public static (TrainingState State, byte[] Model, byte[] Optimizer) Parse(byte[] bytes)
+    {
+        if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new InvalidDataException("not a SegSharp checkpoint (bad header or truncated)");
+        var expected = bytes.AsSpan(bytes.Length - 32);
+        if (!SHA256.HashData(bytes.AsSpan(0, bytes.Length - 32)).AsSpan().SequenceEqual(expected))
+            throw new InvalidDataException("checksum mismatch (the file is truncated or corrupt)");
+        int position = Magic.Length;
+        var state = ReadSection(bytes, ref position);
+        var model = ReadSection(bytes, ref position);
+        var optimizer = ReadSection(bytes, ref position);
+        return (JsonSerializer.Deserialize<TrainingState>(state, Json) ?? throw new InvalidDataException("empty state"), model, optimizer);
+    }
+
+    public static void LoadModel(nn.Module model, byte[] bytes)
+    {
+        using var stream = new MemoryStream(bytes);
+        model.load(stream);
+    }
+
+    public static void LoadOptimizer(optim.Optimizer optimizer, byte[] bytes)
+    {
+        if (bytes.Length == 0) return;
+        using var stream = new MemoryStream(bytes);
+        using var reader = new BinaryReader(stream);
+        ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+    }
+
+    public static byte[] ModelBytes(nn.Module model)
+    {
+        using var stream = new MemoryStream();
+        model.save(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>SHA-256 over every parameter and buffer (name, dtype, shape, raw bytes) in state-dict order.</summary>
+    public static string WeightsHash(nn.Module model)
+    {
+        using var guard = Runtime.NativeScalarGuard.Enter();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"{name}|{tensor.dtype}|{string.Join("x", tensor.shape)}|"));
+            using var contiguous = tensor.detach().cpu().contiguous();
+            hash.AppendData(contiguous.bytes);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+    }
+
+    private static void WriteSection(Stream stream, byte[] data)
+    {
+        stream.Write(BitConverter.GetBytes((long)data.Length));
+        stream.Write(data);
+    }
+
+    private static byte[] ReadSection(byte[] bytes, ref int position)
+    {
+        long length = BitConverter.ToInt64(bytes, position);
+        position += 8;
+        if (length < 0 || position + length > bytes.Length - 32) throw new InvalidDataException("section length out of range");
+        var data = bytes.AsSpan(position, (int)length).ToArray();
+        position += (int)length;
+        return data;
+    }
+}

@@ -1,0 +1,60 @@
+using SegSharp.Data;
+
+namespace SegSharp.Training;
+
+/// <summary>
+/// The run's checkpoints: <c>last.ckpt</c> (newest), <c>previous.ckpt</c> (the one before) and <c>best.ckpt</c>.
+/// A new checkpoint is written completely to a temp file and flushed before the old last becomes previous and
+/// the temp file becomes last, so a kill at any moment leaves at least one complete, checksummed checkpoint.
+/// </summary>
+public sealed class CheckpointStore
+{
+    public CheckpointStore(string directory)
+    {
+        Directory = directory;
+        System.IO.Directory.CreateDirectory(directory);
+    }
+
+    public string Directory { get; }
+    public string LastPath => Path.Combine(Directory, "last.ckpt");
+    public string PreviousPath => Path.Combine(Directory, "previous.ckpt");
+    public string BestPath => Path.Combine(Directory, "best.ckpt");
+
+    public void SaveLast(byte[] bytes)
+    {
+        string temp = LastPath + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        if (File.Exists(LastPath)) File.Move(LastPath, PreviousPath, overwrite: true);
+        File.Move(temp, LastPath, overwrite: true);
+    }
+
+    public void SaveBest(byte[] bytes) => AtomicFile.WriteAllBytes(BestPath, bytes);
+
+    public bool Any => File.Exists(LastPath) || File.Exists(PreviousPath);
+
+    /// <summary>
+    /// The newest checkpoint that passes its checksum, trying last then previous; each one skipped is reported
+    /// through <paramref name="report"/>. Null when there is none.
+    /// </summary>
+    public (string Path, TrainingState State, byte[] Model, byte[] Optimizer)? LoadNewestValid(Action<string> report)
+    {
+        foreach (var path in new[] { LastPath, PreviousPath })
+        {
+            if (!File.Exists(path)) continue;
+            try
+            {
+                var (state, model, optimizer) = Checkpoint.Parse(File.ReadAllBytes(path));
+                return (path, state, model, optimizer);
+            }
+            catch (InvalidDataException e)
+            {
+                report($"Checkpoint '{path}' is unusable: {e.Message}; trying the previous one.");
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SegSharp.Data;
+
+namespace SegSharp.Training;
+
+/// <summary>
+/// The folder a run leaves behind: config.yaml, environment.json, dataset.json, metrics.jsonl and metrics.csv,
+/// tensorboard/, checkpoints/, summary.json and, after evaluation, report/. Every file is written atomically.
+/// </summary>
+public sealed class RunDirectory
+{
+    public RunDirectory(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(Path);
+        Checkpoints = new CheckpointStore(System.IO.Path.Combine(Path, "checkpoints"));
+    }
+
+    public string Path { get; }
+    public CheckpointStore Checkpoints { get; }
+    public string ConfigPath => File("config.yaml");
+    public string TensorBoardDirectory => File("tensorboard");
+    public string ReportDirectory => File("report");
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void WriteJson(string name, object value) =>
+        AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(value, value.GetType(), Pretty) + "\n");
+
+    public void WriteText(string name, string text) => AtomicFile.WriteAllText(File(name), text);
+
+    /// <summary>Rewrites metrics.jsonl and metrics.csv from the full history, so a resumed run never duplicates a line.</summary>
+    public void WriteMetrics(IReadOnlyList<EpochRecord> history, IReadOnlyList<string> classNames)
+    {
+        var jsonl = new StringBuilder();
+        foreach (var record in history) jsonl.Append(JsonSerializer.Serialize(record, Checkpoint.Json)).Append('\n');
+        AtomicFile.WriteAllText(File("metrics.jsonl"), jsonl.ToString());
+        var csv = new StringBuilder("epoch,step,train_loss,lr,images_per_s,seconds,val_loss,mean_iou,mean_dice,pixel_accuracy");
+        foreach (var name in classNames) csv.Append(CultureInfo.InvariantCulture, $",iou_{name},dice_{name}");
+        csv.Append('\n');
+        foreach (var r in history)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{r.Step},{F(r.TrainLoss)},{F(r.LR)},{F(r.ImagesPerSecond)},{F(r.Seconds)},{F(r.ValidationLoss)},{F(r.MeanIoU)},{F(r.MeanDice)},{F(r.PixelAccuracy)}");
+            for (int c = 0; c < classNames.Count; c++)
+                csv.Append(',').Append(F(r.ClassIoU?[c])).Append(',').Append(F(r.ClassDice?[c]));
+            csv.Append('\n');
+        }
+        AtomicFile.WriteAllText(File("metrics.csv"), csv.ToString());
+    }
+
+    /// <summary>Reads metrics.jsonl back (for curves and reports).</summary>
+    public IReadOnlyList<EpochRecord> ReadMetrics()
+    {
+        string path = File("metrics.jsonl");
+        if (!System.IO.File.Exists(path)) return Array.Empty<EpochRecord>();
+        return System.IO.File.ReadAllLines(path).Where(l => l.Length > 0)
+            .Select(l => JsonSerializer.Deserialize<EpochRecord>(l, Checkpoint.Json)!).ToList();
+    }
+
+    public static readonly JsonSerializerOptions Pretty = new(Checkpoint.Json) { WriteIndented = true };
+
+    private static string F(double? value) => value is double v ? v.ToString("R", CultureInfo.InvariantCulture) : "";
+}
