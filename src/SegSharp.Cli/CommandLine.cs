@@ -10,6 +10,7 @@ public static class CommandLine
         var root = new RootCommand("SegSharp: semantic image segmentation for .NET on TorchSharp.");
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvaluateCommand.Build());
+        root.Subcommands.Add(PredictCommand.Build());
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(InfoCommand.Build());

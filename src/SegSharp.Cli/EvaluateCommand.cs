@@ -35,7 +35,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>Evaluates the checkpoint at <paramref name="checkpoint"/> after training.</summary>
-    public static int Report(SegSharpConfig config, string checkpoint, string folder, string split, bool quiet)
+    public static int Report(string checkpoint, string folder, string split)
     {
         using var trained = TrainedModel.Load(checkpoint);
         return Report(trained, folder, split, Array.Empty<string>());

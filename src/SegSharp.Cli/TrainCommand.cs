@@ -38,7 +38,7 @@ public static class TrainCommand
             var result = Train(loaded, parse.GetValue(quiet));
             if (result.Interrupted) return 130;
             Console.WriteLine($"weights sha256: {result.WeightsHash}");
-            if (!parse.GetValue(noEvaluate)) return EvaluateCommand.Report(loaded, result.Run.Checkpoints.BestPath, result.Run.ReportDirectory, "val", parse.GetValue(quiet));
+            if (!parse.GetValue(noEvaluate)) return EvaluateCommand.Report(result.Run.Checkpoints.BestPath, result.Run.ReportDirectory, "val");
             return 0;
         }));
         return command;

@@ -50,7 +50,7 @@ public static class ImageFiles
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
         {
-            throw new SegSharpException($"Image '{path}' could not be decoded ({e.Message.Split('\n')[0]}). Re-export it as PNG or remove it from the dataset.");
+            throw new SegSharpException($"Image '{path}' could not be decoded ({Reason(e)}). Re-export it as PNG or remove it from the dataset.");
         }
         catch (FileNotFoundException)
         {
@@ -91,7 +91,7 @@ public static class ImageFiles
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException or InvalidDataException)
         {
-            throw new SegSharpException($"Mask '{path}' could not be decoded ({e.Message.Split('\n')[0]}). Re-export it as PNG or remove the pair.");
+            throw new SegSharpException($"Mask '{path}' could not be decoded ({Reason(e)}). Re-export it as PNG or remove the pair.");
         }
         catch (FileNotFoundException)
         {
@@ -109,9 +109,13 @@ public static class ImageFiles
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
         {
-            throw new SegSharpException($"Image '{path}' could not be decoded ({e.Message.Split('\n')[0]}). Re-export it as PNG or remove it.");
+            throw new SegSharpException($"Image '{path}' could not be decoded ({Reason(e)}). Re-export it as PNG or remove it.");
         }
     }
+
+    private static string Reason(Exception e) => e is UnknownImageFormatException
+        ? "not a recognised image format, or the header is corrupt"
+        : e.Message.Split('\n')[0].Trim();
 
     private static bool IsSingleChannel(string path)
     {

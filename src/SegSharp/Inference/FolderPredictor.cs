@@ -1,0 +1,88 @@
+using SegSharp.Data;
+using SegSharp.Evaluation;
+using SegSharp.Transforms;
+using static TorchSharp.torch;
+
+namespace SegSharp.Inference;
+
+/// <summary>
+/// Predicts masks for a file or every image in a folder, one image at a time (the next is decoded while the
+/// current one runs), so memory does not grow with the folder. Writes <c>masks/NAME.png</c> (palette PNG: pixel
+/// values are class indices, the palette holds the class colours) and <c>overlays/NAME.png</c>. The image gets
+/// the validation normalisation but no geometric change: any size goes through the tiled predictor. A file that
+/// cannot be read is reported in its result and skipped.
+/// </summary>
+public sealed class FolderPredictor
+{
+    private readonly TrainedModel _trained;
+    private readonly TiledPredictor _predictor;
+    private readonly TransformPipeline _photometric;
+    private readonly DatasetDescription _description;
+
+    public FolderPredictor(TrainedModel trained, int tileSize, double overlap, bool flipTta)
+    {
+        _trained = trained;
+        _predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta);
+        _photometric = new TransformPipeline(trained.Config.ValidationTransforms.Steps.Where(t => t is Normalize).ToList());
+        _description = DatasetFactory.Open(trained.Config.Data.Dataset).Description;
+    }
+
+    /// <summary>Image files to predict: the file itself, or the folder's images in natural name order.</summary>
+    public static IReadOnlyList<string> Inputs(string input)
+    {
+        if (File.Exists(input)) return new[] { Path.GetFullPath(input) };
+        if (!Directory.Exists(input)) throw new SegSharpException($"Input '{input}' is neither a file nor a folder. Pass an image or a folder of images.");
+        var files = Directory.EnumerateFiles(input).Where(ImageFiles.IsImage)
+            .OrderBy(f => DatasetListing.NaturalKey(Path.GetFileNameWithoutExtension(f)), StringComparer.Ordinal).ToList();
+        if (files.Count == 0) throw new SegSharpException($"Folder '{input}' holds no images ({string.Join(", ", ImageFiles.Extensions)}).");
+        return files;
+    }
+
+    public IEnumerable<PredictionResult> Run(IReadOnlyList<string> files, string output)
+    {
+        string masks = Path.Combine(output, "masks"), overlays = Path.Combine(output, "overlays");
+        Directory.CreateDirectory(masks);
+        Directory.CreateDirectory(overlays);
+        var palette = _description.Classes.Select(c => c.Color).ToList();
+        Task<(float[], int, int)>? next = files.Count > 0 ? Task.Run(() => ImageFiles.ReadImage(files[0], _description.Channels)) : null;
+        for (int i = 0; i < files.Count; i++)
+        {
+            string file = files[i];
+            var current = next!;
+            next = i + 1 < files.Count ? Task.Run(() => ImageFiles.ReadImage(files[i + 1], _description.Channels)) : null;
+            (float[] Pixels, int Height, int Width) image = default;
+            string? error = null;
+            try
+            {
+                image = current.GetAwaiter().GetResult();
+            }
+            catch (SegSharpException e)
+            {
+                error = e.Message;
+            }
+            yield return error is not null
+                ? new PredictionResult(file, null, null, error, Array.Empty<long>())
+                : PredictOne(file, image.Pixels!, image.Height, image.Width, masks, overlays, palette);
+        }
+    }
+
+    private PredictionResult PredictOne(string file, float[] pixels, int height, int width, string masks, string overlays, IReadOnlyList<byte[]> palette)
+    {
+        var sample = _photometric.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _description.Channels, height, width, _description.IgnoreIndex), new Runtime.SeededRandom(0));
+        int[] prediction;
+        using (var scope = NewDisposeScope())
+        {
+            var input = tensor(sample.Image, new long[] { 1, sample.Channels, height, width });
+            prediction = _predictor.Probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
+        }
+        string name = Path.GetFileNameWithoutExtension(file);
+        string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
+        IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
+        var shown = OverlayRenderer.Display(pixels, _description.Channels, height, width);
+        using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Blend(shown, OverlayRenderer.Colorize(prediction, _description.Classes)), height, width))
+            OverlayRenderer.SavePng(overlay, overlayPath);
+        var counts = new long[_description.ClassCount];
+        foreach (int v in prediction) counts[v]++;
+        return new PredictionResult(file, maskPath, overlayPath, null, counts);
+    }
+}
