@@ -5,7 +5,8 @@ namespace SegSharp.Data;
 /// <summary>
 /// The embedded default dataset, generated on demand so it needs no files: RGB images of discs, squares and
 /// triangles on a noisy textured background, with per-class masks. Sample i depends only on (seed, i).
-/// Shape colours overlap between classes, so a model has to learn shape, not just colour.
+/// Each class has a typical hue (discs reddish, squares greenish, triangles bluish) with wide jitter, so colour
+/// helps but shape still matters where hues overlap.
 /// </summary>
 public sealed class ShapesDataset : ISegmentationDataset
 {
@@ -51,7 +52,8 @@ public sealed class ShapesDataset : ISegmentationDataset
         {
             int cls = 1 + random.NextInt(3);
             double cx = random.NextDouble(0.2, 0.8) * n, cy = random.NextDouble(0.2, 0.8) * n, r = random.NextDouble(0.1, 0.22) * n;
-            var color = new[] { random.NextDouble(0.3, 1.0), random.NextDouble(0.0, 0.9), random.NextDouble(0.0, 0.9) };
+            var typical = TypicalColors[cls - 1];
+            var color = typical.Select(c => Math.Clamp(c + random.NextDouble(-0.25, 0.25), 0, 1)).ToArray();
             for (int y = 0; y < n; y++)
             {
                 for (int x = 0; x < n; x++)
@@ -66,6 +68,11 @@ public sealed class ShapesDataset : ISegmentationDataset
         for (int i = 0; i < image.Length; i++) image[i] = Math.Clamp(image[i], 0f, 1f);
         return new Sample(NameOf(index), image, mask, 3, n, n, Description.IgnoreIndex);
     }
+
+    private static readonly double[][] TypicalColors =
+    {
+        new[] { 0.85, 0.3, 0.25 }, new[] { 0.3, 0.8, 0.3 }, new[] { 0.3, 0.35, 0.9 },
+    };
 
     private static bool Inside(int cls, double dx, double dy, double r) => cls switch
     {

@@ -1,0 +1,53 @@
+using SegSharp.Data;
+using SegSharp.Training;
+
+namespace SegSharp.Tests.Training;
+
+[Collection("training")]
+public class DivergenceTests
+{
+    /// <summary>Shapes whose images are NaN once <see cref="Poisoned"/> is set.</summary>
+    private sealed class PoisonedShapes : ISegmentationDataset
+    {
+        private readonly ShapesDataset _inner = new();
+        public volatile bool Poisoned;
+        public DatasetDescription Description => _inner.Description;
+        public int Count => _inner.Count;
+        public string NameOf(int index) => _inner.NameOf(index);
+
+        public Sample Load(int index)
+        {
+            var sample = _inner.Load(index);
+            if (Poisoned) Array.Fill(sample.Image, float.NaN);
+            return sample;
+        }
+    }
+
+    /// <summary>Poisons the data after a given step; with workers=0 the next batch is built after that.</summary>
+    private sealed class PoisonAfter(PoisonedShapes data, long step) : ITrainingObserver
+    {
+        private long _steps;
+        public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
+        public void EpochStarted(int epoch, int batches, int startBatch) { }
+        public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
+        {
+            if (++_steps == step) data.Poisoned = true;
+        }
+        public void EpochCompleted(EpochRecord record, bool improved) { }
+        public void Message(string text) { }
+    }
+
+    [Fact]
+    public void A_nan_loss_stops_the_run_naming_the_step_and_keeping_the_last_good_checkpoint()
+    {
+        string folder = TestPaths.TempFolder("diverge");
+        var config = TinyRun.Config(folder, "data.workers=0", "train.checkpoint_every=3");
+        var data = new PoisonedShapes();
+        var error = Assert.Throws<SegSharpException>(() => new Trainer(config, new PoisonAfter(data, 5), data).Run());
+        Assert.StartsWith("Training diverged: the loss is NaN at epoch 2, step 6 (batch 1).", error.Message);
+        Assert.Contains("last.ckpt", error.Message);
+        var (state, _, _) = Checkpoint.Parse(File.ReadAllBytes(new RunDirectory(folder).Checkpoints.LastPath));
+        Assert.Equal(4, state.GlobalStep);
+        Assert.True(double.IsFinite(state.History[0].TrainLoss));
+    }
+}
