@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SegSharp.Inference;
+using SegSharp.Models;
 
 namespace SegSharp.Cli;
 
@@ -15,7 +16,9 @@ public static class PredictCommand
         var tile = new Option<int?>("--tile") { Description = "Sliding-window tile size in pixels (default: the checkpoint's evaluation.tile_size; 0 = whole image)." };
         var overlap = new Option<double?>("--overlap") { Description = "Tile overlap as a fraction of the tile (default 0.25)." };
         var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips." };
-        foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta }) command.Options.Add(option);
+        var precision = new Option<string?>("--precision") { Description = "float32 or bfloat16 (default: the checkpoint's evaluation.precision)." };
+        precision.AcceptOnlyFromAmong(ComputePrecision.Inference);
+        foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, precision }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             using var trained = TrainedModel.Load(parse.GetValue(checkpoint)!);
@@ -24,6 +27,7 @@ public static class PredictCommand
             double tileOverlap = parse.GetValue(overlap) ?? settings.TileOverlap;
             if (tileSize < 0 || tileOverlap is < 0 or >= 1)
                 throw new SegSharpException($"--tile {tileSize} / --overlap {tileOverlap}: the tile must be >= 0 and the overlap in [0, 1).");
+            trained.Model.ComputeType = ComputePrecision.Of(parse.GetValue(precision) ?? settings.Precision);
             var files = FolderPredictor.Inputs(parse.GetValue(input)!);
             var predictor = new FolderPredictor(trained, tileSize, tileOverlap, parse.GetValue(tta) || settings.FlipTta);
             string folder = Path.GetFullPath(parse.GetValue(output)!);

@@ -53,7 +53,7 @@ public sealed record TrainConfig
         Accumulate = s.GetInt("accumulate", 1, 1, 1024),
         EarlyStopPatience = s.GetInt("early_stop_patience", 0, 0),
         BestMetric = s.GetString("best_metric", "mean_dice", Metrics),
-        Precision = s.GetString("precision", "float32", "float32"),
+        Precision = s.GetString("precision", "float32", Models.ComputePrecision.Training),
         ValidationBatchSize = s.GetInt("val_batch_size", 2, 1, 4096),
     };
 }

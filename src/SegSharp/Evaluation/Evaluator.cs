@@ -15,6 +15,7 @@ public static class Evaluator
         EvaluationConfig settings, ISegmentationLoss? loss, int batchSize, int workers)
     {
         var description = split.Description;
+        model.ComputeType = ComputePrecision.Of(settings.Precision);
         var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta);
         var loader = new BatchLoader(split, transforms, batchSize, 0, shuffle: false, workers, Math.Max(2, workers));
         var names = description.Classes.Select(c => c.Name).ToList();

@@ -14,12 +14,12 @@ public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>
     public AtrousSpatialPyramidPooling(long input, long output, int[] rates, string norm) : base(nameof(AtrousSpatialPyramidPooling))
     {
         bool bias = Norms.ConvBias(norm);
-        _branches.Add(nn.Sequential(nn.Conv2d(input, output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU()));
+        _branches.Add(nn.Sequential(Convolution.Plain(input, output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU()));
         foreach (int rate in rates)
-            _branches.Add(nn.Sequential(nn.Conv2d(input, output, 3, padding: rate, dilation: rate, bias: bias), Norms.Create(norm, output), nn.ReLU()));
+            _branches.Add(nn.Sequential(Convolution.Plain(input, output, 3, padding: rate, dilation: rate, bias: bias), Norms.Create(norm, output), nn.ReLU()));
         // The pooled branch sees one value per channel per image; batch norm there would fail at batch size 1.
-        _pooling = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(input, output, 1), nn.ReLU());
-        _projection = nn.Sequential(nn.Conv2d(output * (rates.Length + 2), output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
+        _pooling = nn.Sequential(nn.AdaptiveAvgPool2d(1), Convolution.Plain(input, output, 1), nn.ReLU());
+        _projection = nn.Sequential(Convolution.Plain(output * (rates.Length + 2), output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
         RegisterComponents();
     }
 

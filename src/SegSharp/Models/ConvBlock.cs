@@ -12,8 +12,8 @@ public sealed class ConvBlock : nn.Module<Tensor, Tensor>
     {
         bool bias = Norms.ConvBias(norm);
         _layers = nn.Sequential(
-            nn.Conv2d(input, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU(),
-            nn.Conv2d(output, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
+            Convolution.Plain(input, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU(),
+            Convolution.Plain(output, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
         RegisterComponents();
     }
 

@@ -22,11 +22,11 @@ public sealed class DeepLabV3Plus : SegmentationModel
         bool bias = Norms.ConvBias(norm);
         _encoder = new ResNetEncoder(encoder, inputChannels, norm);
         _aspp = new AtrousSpatialPyramidPooling(_encoder.HighChannels, 256, new[] { 6, 12, 18 }, norm);
-        _lowLevel = nn.Sequential(nn.Conv2d(_encoder.LowLevelChannels, 48, 1, bias: bias), Norms.Create(norm, 48), nn.ReLU());
+        _lowLevel = nn.Sequential(Convolution.Plain(_encoder.LowLevelChannels, 48, 1, bias: bias), Norms.Create(norm, 48), nn.ReLU());
         _refine = nn.Sequential(
-            nn.Conv2d(256 + 48, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(),
-            nn.Conv2d(256, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU());
-        _head = nn.Conv2d(256, classes, 1);
+            Convolution.Plain(256 + 48, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(),
+            Convolution.Plain(256, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU());
+        _head = Convolution.Plain(256, classes, 1);
         RegisterComponents();
     }
 

@@ -25,7 +25,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         };
         int expansion = bottleneck ? 4 : 1;
         bool bias = Norms.ConvBias(norm);
-        _stem = nn.Sequential(nn.Conv2d(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(),
+        _stem = nn.Sequential(Convolution.Plain(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(),
             nn.MaxPool2d(3, stride: 2, padding: 1));
         long channels = 64;
         _layer1 = Stage(ref channels, 64, blocks[0], 1, 1, bottleneck, expansion, norm);

@@ -15,14 +15,14 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
         long output = width * expansion;
         _body = bottleneck
             ? nn.Sequential(
-                nn.Conv2d(input, width, 1, bias: bias), Norms.Create(norm, width), nn.ReLU(),
-                nn.Conv2d(width, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(),
-                nn.Conv2d(width, output, 1, bias: bias), Norms.Create(norm, output))
+                Convolution.Plain(input, width, 1, bias: bias), Norms.Create(norm, width), nn.ReLU(),
+                Convolution.Plain(width, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(),
+                Convolution.Plain(width, output, 1, bias: bias), Norms.Create(norm, output))
             : nn.Sequential(
-                nn.Conv2d(input, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(),
-                nn.Conv2d(width, output, 3, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, output));
+                Convolution.Plain(input, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(),
+                Convolution.Plain(width, output, 3, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, output));
         if (stride != 1 || input != output)
-            _shortcut = nn.Sequential(nn.Conv2d(input, output, 1, stride: stride, bias: bias), Norms.Create(norm, output));
+            _shortcut = nn.Sequential(Convolution.Plain(input, output, 1, stride: stride, bias: bias), Norms.Create(norm, output));
         RegisterComponents();
     }
 

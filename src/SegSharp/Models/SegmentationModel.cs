@@ -44,6 +44,22 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
         return logits[.., .., ..(int)height, ..(int)width].contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The type every convolution computes in: null for float32 throughout, <see cref="ScalarType.BFloat16"/> for
+    /// bfloat16 convolutions around float32 weights, norms and logits (see <see cref="Convolution"/>).
+    /// </summary>
+    public ScalarType? ComputeType
+    {
+        get => _computeType;
+        set
+        {
+            _computeType = value;
+            foreach (var convolution in modules().OfType<Convolution>()) convolution.ComputeType = value;
+        }
+    }
+
+    private ScalarType? _computeType;
+
     /// <summary>Number of trainable parameters.</summary>
     public long ParameterCount() => parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 }

@@ -16,7 +16,7 @@ public sealed class UNet : SegmentationModel
     private readonly ModuleList<nn.Module<Tensor, Tensor>> _upsamplers = new();
     private readonly ModuleList<ConvBlock> _decoders = new();
     private readonly MaxPool2d _pool = nn.MaxPool2d(2);
-    private readonly Conv2d _head;
+    private readonly Convolution _head;
 
     public UNet(int inputChannels, int classes, int depth = 4, int width = 32, string norm = "batch", string upsampling = "transpose", bool padInputs = true)
         : base(nameof(UNet), inputChannels, classes, 1 << depth, padInputs)
@@ -32,12 +32,12 @@ public sealed class UNet : SegmentationModel
         {
             long output = (long)width << level;
             _upsamplers.Add(upsampling == "transpose"
-                ? nn.ConvTranspose2d(channels, output, 2, stride: 2)
-                : nn.Sequential(nn.Upsample(scale_factor: new[] { 2.0, 2.0 }, mode: UpsampleMode.Bilinear, align_corners: false), nn.Conv2d(channels, output, 1)));
+                ? Convolution.Transposed(channels, output, 2, stride: 2)
+                : nn.Sequential(nn.Upsample(scale_factor: new[] { 2.0, 2.0 }, mode: UpsampleMode.Bilinear, align_corners: false), Convolution.Plain(channels, output, 1)));
             _decoders.Add(new ConvBlock(output * 2, output, norm));
             channels = output;
         }
-        _head = nn.Conv2d(channels, classes, 1);
+        _head = Convolution.Plain(channels, classes, 1);
         RegisterComponents();
     }
 

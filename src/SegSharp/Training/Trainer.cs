@@ -54,6 +54,7 @@ public sealed class Trainer
         long totalSteps = (long)stepsPerEpoch * train.Epochs;
 
         using var model = ModelFactory.Create(_config.Model, description.Channels, description.ClassCount, train.Seed);
+        model.ComputeType = ComputePrecision.Of(train.Precision);
         using var optimizer = OptimizerFactory.Create(_config.Optimizer, model.parameters());
         var loss = WeightedLoss.Create(_config.Loss, description.IgnoreIndex);
 

@@ -1,0 +1,61 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// A 2-D convolution (plain or transposed) whose parameters stay float32 but which can compute in a narrower type:
+/// with <see cref="ComputeType"/> set to bfloat16 it casts input, weight and bias down, convolves, and casts the
+/// result back to the input's type. That is what PyTorch's autocast does for convolutions (TorchSharp has no
+/// autocast): master weights and their gradients stay float32, everything between convolutions (norms, ReLU,
+/// pooling, the loss) stays float32, and only the FLOP-heavy part runs on the CPU's bfloat16 units.
+/// Parameters are registered as <c>weight</c> and <c>bias</c>, created and initialised by TorchSharp's own
+/// Conv2d/ConvTranspose2d, so checkpoints and initial weights are the same as with those modules.
+/// </summary>
+public sealed class Convolution : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter _weight;
+    private readonly Parameter? _bias;
+    private readonly long[] _stride, _padding, _dilation, _outputPadding;
+    private readonly bool _transposed;
+
+    private Convolution(Conv2d? plain, ConvTranspose2d? transposed) : base(nameof(Convolution))
+    {
+        TorchSharp.Modules.Convolution source = (TorchSharp.Modules.Convolution?)plain ?? transposed!;
+        _transposed = transposed is not null;
+        _weight = new Parameter(source.weight.detach().clone());
+        _bias = source.bias is null ? null : new Parameter(source.bias.detach().clone());
+        _stride = source.stride;
+        _padding = source.padding ?? new long[] { 0, 0 };
+        _dilation = source.dilation;
+        _outputPadding = source.output_padding ?? new long[] { 0, 0 };
+        register_parameter("weight", _weight);
+        if (_bias is not null) register_parameter("bias", _bias);
+        source.Dispose();
+    }
+
+    /// <summary>The type convolutions compute in; null = the input's own type (float32).</summary>
+    public ScalarType? ComputeType { get; set; }
+
+    /// <summary>A 3x3-style convolution, as <c>Convolution.Plain(input, output, kernel, stride, padding, dilation, bias)</c>.</summary>
+    public static Convolution Plain(long input, long output, long kernel, long stride = 1, long padding = 0, long dilation = 1, bool bias = true) =>
+        new(nn.Conv2d(input, output, kernel, stride: stride, padding: padding, dilation: dilation, bias: bias), null);
+
+    /// <summary>A transposed convolution, as <c>nn.ConvTranspose2d(input, output, kernel, stride)</c>.</summary>
+    public static Convolution Transposed(long input, long output, long kernel, long stride) =>
+        new(null, nn.ConvTranspose2d(input, output, kernel, stride: stride));
+
+    /// <returns>Shape [N, output, H', W'], in the input's type.</returns>
+    public override Tensor forward(Tensor input)
+    {
+        if (ComputeType is not { } compute || compute == input.dtype) return Convolve(input, _weight, _bias);
+        using var scope = NewDisposeScope();
+        var result = Convolve(input.to(compute), _weight.to(compute), _bias?.to(compute));
+        return result.to(input.dtype).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Convolve(Tensor input, Tensor weight, Tensor? bias) => _transposed
+        ? nn.functional.conv_transpose2d(input, weight, bias, _stride, _padding, _outputPadding, _dilation)
+        : nn.functional.conv2d(input, weight, bias, _stride, _padding, _dilation);
+}

@@ -1,0 +1,103 @@
+using SegSharp.Configuration;
+using SegSharp.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SegSharp.Tests.Models;
+
+public class ConvolutionTests
+{
+    [Fact]
+    public void Float32_convolution_matches_TorchSharp_Conv2d_in_initial_weights_and_output()
+    {
+        torch.manual_seed(7);
+        using var ours = Convolution.Plain(3, 5, 3, stride: 2, padding: 2, dilation: 2);
+        torch.manual_seed(7);
+        using var theirs = nn.Conv2d(3, 5, 3, stride: 2, padding: 2, dilation: 2);
+        using var input = rand(2, 3, 11, 9);
+
+        Assert.Equal(new[] { "weight", "bias" }, ours.named_parameters().Select(p => p.name).ToArray());
+        Assert.True(ours.parameters().First().equal(theirs.weight).all().item<bool>());
+        using var expected = theirs.forward(input);
+        using var actual = ours.forward(input);
+        Assert.True(actual.equal(expected).all().item<bool>());
+    }
+
+    [Fact]
+    public void Transposed_convolution_matches_TorchSharp_ConvTranspose2d()
+    {
+        torch.manual_seed(3);
+        using var ours = Convolution.Transposed(4, 2, 2, stride: 2);
+        torch.manual_seed(3);
+        using var theirs = nn.ConvTranspose2d(4, 2, 2, stride: 2);
+        using var input = rand(1, 4, 5, 6);
+        using var expected = theirs.forward(input);
+        using var actual = ours.forward(input);
+        Assert.Equal(new long[] { 1, 2, 10, 12 }, actual.shape);
+        Assert.True(actual.equal(expected).all().item<bool>());
+    }
+
+    [Fact]
+    public void Bfloat16_compute_equals_a_float32_convolution_of_bfloat16_rounded_operands_and_returns_float32()
+    {
+        torch.manual_seed(11);
+        using var convolution = Convolution.Plain(8, 4, 3, padding: 1);
+        using var input = randn(2, 8, 12, 12);
+        using var exact = convolution.forward(input);
+        convolution.ComputeType = ScalarType.BFloat16;
+        using var mixed = convolution.forward(input);
+
+        // Independent model of what bfloat16 compute means: operands rounded to bfloat16, float32 accumulation,
+        // the result rounded to bfloat16 once.
+        var parameters = convolution.parameters().ToArray();
+        using var rounded = nn.functional.conv2d(Round(input), Round(parameters[0]), Round(parameters[1]), padding: new long[] { 1, 1 });
+        using var expected = Round(rounded);
+
+        Assert.Equal(ScalarType.Float32, mixed.dtype);
+        double scale = exact.abs().max().item<float>();
+        Assert.True((mixed - expected).abs().max().item<float>() <= 0.01 * scale);
+        Assert.True((mixed - exact).abs().max().item<float>() > 1e-5 * scale, "bfloat16 compute gave float32-exact results: no cast happened");
+    }
+
+    [Fact]
+    public void Bfloat16_compute_keeps_float32_master_gradients_close_to_float32_ones()
+    {
+        torch.manual_seed(5);
+        using var convolution = Convolution.Plain(4, 4, 3, padding: 1);
+        using var input = randn(2, 4, 8, 8);
+        var weight = convolution.parameters().First();
+
+        convolution.forward(input).square().sum().backward();
+        using var exact = weight.grad!.clone();
+        weight.grad!.zero_();
+        convolution.ComputeType = ScalarType.BFloat16;
+        convolution.forward(input).square().sum().backward();
+
+        Assert.Equal(ScalarType.Float32, weight.dtype);
+        Assert.Equal(ScalarType.Float32, weight.grad!.dtype);
+        double relative = (weight.grad - exact).norm().item<float>() / exact.norm().item<float>();
+        Assert.InRange(relative, 1e-6, 0.02);
+    }
+
+    [Fact]
+    public void Model_compute_type_reaches_every_convolution_and_logits_stay_float32()
+    {
+        var config = new ModelConfig { Name = "unet", Depth = 2, Width = 8, Norm = "batch", Upsampling = "transpose", Encoder = "resnet18", InputPolicy = "pad" };
+        using var model = ModelFactory.Create(config, 1, 3, 1);
+        model.eval();
+        using var _ = no_grad();
+        using var input = rand(1, 1, 32, 32);
+        using var exact = model.forward(input);
+        model.ComputeType = ScalarType.BFloat16;
+
+        Assert.All(model.modules().OfType<Convolution>(), c => Assert.Equal(ScalarType.BFloat16, c.ComputeType));
+        using var mixed = model.forward(input);
+        Assert.Equal(ScalarType.Float32, mixed.dtype);
+        Assert.True((mixed - exact).abs().max().item<float>() < 0.05 * exact.abs().max().item<float>());
+        model.ComputeType = null;
+        using var back = model.forward(input);
+        Assert.True(back.equal(exact).all().item<bool>());
+    }
+
+    private static Tensor Round(Tensor tensor) => tensor.detach().to(ScalarType.BFloat16).to(ScalarType.Float32);
+}
