@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using SegSharp.Runtime;
 
 namespace SegSharp.Models;
 
@@ -35,6 +36,9 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
         source.Dispose();
     }
 
+    /// <summary>True for a transposed (up-sampling) convolution.</summary>
+    public bool IsTransposed => _transposed;
+
     /// <summary>The type convolutions compute in; null = the input's own type (float32).</summary>
     public ScalarType? ComputeType { get; set; }
 
@@ -55,7 +59,26 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
         return result.to(input.dtype).MoveToOuterDisposeScope();
     }
 
-    private Tensor Convolve(Tensor input, Tensor weight, Tensor? bias) => _transposed
-        ? nn.functional.conv_transpose2d(input, weight, bias, _stride, _padding, _outputPadding, _dilation)
-        : nn.functional.conv2d(input, weight, bias, _stride, _padding, _dilation);
+    private Tensor Convolve(Tensor input, Tensor weight, Tensor? bias)
+    {
+        if (_transposed) return nn.functional.conv_transpose2d(input, weight, bias, _stride, _padding, _outputPadding, _dilation);
+        long outputs = weight.shape[0];
+        long extra = NeedsChannelPadding(input, outputs) ? ConvolutionKernelCheck.ChannelMultiple - outputs % ConvolutionKernelCheck.ChannelMultiple : 0;
+        if (extra == 0) return nn.functional.conv2d(input, weight, bias, _stride, _padding, _dilation);
+        // Work around the kernel defect ConvolutionKernelCheck describes: zero filters up to a multiple of 16, then
+        // drop their (all-zero) outputs. Gradients reach only the real filters.
+        using var scope = NewDisposeScope();
+        var paddedWeight = nn.functional.pad(weight, new[] { 0L, 0, 0, 0, 0, 0, 0, extra });
+        var paddedBias = bias is null ? null : nn.functional.pad(bias, new[] { 0L, extra });
+        return nn.functional.conv2d(input, paddedWeight, paddedBias, _stride, _padding, _dilation).narrow(1, 0, outputs).MoveToOuterDisposeScope();
+    }
+
+    private static bool NeedsChannelPadding(Tensor input, long outputs)
+    {
+        if (outputs % ConvolutionKernelCheck.ChannelMultiple == 0) return false;
+        var check = ConvolutionKernelCheck.Current;
+        return input.dtype == ScalarType.BFloat16
+            ? check.Bfloat16OutputWrong
+            : check.Float32InputGradientWrong && input.requires_grad && is_grad_enabled();
+    }
 }

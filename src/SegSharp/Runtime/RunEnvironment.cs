@@ -16,6 +16,7 @@ public sealed record RunEnvironment
     public required int Threads { get; init; }
     public required string Device { get; init; }
     public required bool? DeterministicAlgorithms { get; init; }
+    public required string ConvolutionKernels { get; init; }
 
     /// <summary>Reads the environment after applying <paramref name="threads"/> (0 = libtorch's default).</summary>
     public static RunEnvironment Capture(int threads) => new()
@@ -30,6 +31,7 @@ public sealed record RunEnvironment
         Threads = TorchRuntime.ConfigureThreads(threads),
         Device = "cpu",
         DeterministicAlgorithms = DeterministicMode.IsEnabled(),
+        ConvolutionKernels = ConvolutionKernelCheck.Current.Describe(),
     };
 
     /// <summary>Things that would make the same config give different weights elsewhere.</summary>
@@ -38,6 +40,7 @@ public sealed record RunEnvironment
         $"Results repeat bit for bit for the same config, SegSharp and libtorch versions, CPU instruction set and thread count ({Threads}).",
         "A different thread count changes how reductions are split and so the rounding of sums.",
         "A different CPU (instruction set: AVX2 vs AVX-512) can select different oneDNN/MKL kernels.",
+        "Where the convolution kernel check finds the channel-tail defect, padded convolutions round like 16-channel ones.",
         "A different libtorch version can change kernels and initialisation.",
     };
 
@@ -53,6 +56,7 @@ public sealed record RunEnvironment
         yield return ("threads", Threads.ToString());
         yield return ("device", Device);
         yield return ("deterministic_algorithms", DeterministicAlgorithms?.ToString().ToLowerInvariant() ?? "unavailable");
+        yield return ("convolution_kernels", ConvolutionKernels);
     }
 
     private static string CpuModel()
