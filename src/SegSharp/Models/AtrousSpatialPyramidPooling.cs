@@ -14,21 +14,21 @@ public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>
     public AtrousSpatialPyramidPooling(long input, long output, int[] rates, string norm) : base(nameof(AtrousSpatialPyramidPooling))
     {
         bool bias = Norms.ConvBias(norm);
-        _branches.Add(nn.Sequential(Convolution.Plain(input, output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU()));
+        _branches.Add(nn.Sequential(Convolution.Plain(input, output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true)));
         foreach (int rate in rates)
-            _branches.Add(nn.Sequential(Convolution.Plain(input, output, 3, padding: rate, dilation: rate, bias: bias), Norms.Create(norm, output), nn.ReLU()));
+            _branches.Add(nn.Sequential(Convolution.Plain(input, output, 3, padding: rate, dilation: rate, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true)));
         // The pooled branch sees one value per channel per image; batch norm there would fail at batch size 1.
-        _pooling = nn.Sequential(nn.AdaptiveAvgPool2d(1), Convolution.Plain(input, output, 1), nn.ReLU());
-        _projection = nn.Sequential(Convolution.Plain(output * (rates.Length + 2), output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
+        _pooling = nn.Sequential(nn.AdaptiveAvgPool2d(1), Convolution.Plain(input, output, 1), nn.ReLU(inplace: true));
+        _projection = nn.Sequential(Convolution.Plain(output * (rates.Length + 2), output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true));
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var outputs = _branches.Select(b => b.forward(input)).ToList();
-        var pooled = _pooling.forward(input);
+        var outputs = _branches.Select(b => b.call(input)).ToList();
+        var pooled = _pooling.call(input);
         outputs.Add(pooled.expand(pooled.shape[0], pooled.shape[1], input.shape[2], input.shape[3]));
-        return _projection.forward(cat(outputs, 1)).MoveToOuterDisposeScope();
+        return _projection.call(cat(outputs, 1)).MoveToOuterDisposeScope();
     }
 }

@@ -12,10 +12,10 @@ public sealed class ConvBlock : nn.Module<Tensor, Tensor>
     {
         bool bias = Norms.ConvBias(norm);
         _layers = nn.Sequential(
-            Convolution.Plain(input, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU(),
-            Convolution.Plain(output, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU());
+            Convolution.Plain(input, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true),
+            Convolution.Plain(output, output, 3, padding: 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true));
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => _layers.forward(input);
+    public override Tensor forward(Tensor input) => _layers.call(input);
 }

@@ -22,10 +22,10 @@ public sealed class DeepLabV3Plus : SegmentationModel
         bool bias = Norms.ConvBias(norm);
         _encoder = new ResNetEncoder(encoder, inputChannels, norm);
         _aspp = new AtrousSpatialPyramidPooling(_encoder.HighChannels, 256, new[] { 6, 12, 18 }, norm);
-        _lowLevel = nn.Sequential(Convolution.Plain(_encoder.LowLevelChannels, 48, 1, bias: bias), Norms.Create(norm, 48), nn.ReLU());
+        _lowLevel = nn.Sequential(Convolution.Plain(_encoder.LowLevelChannels, 48, 1, bias: bias), Norms.Create(norm, 48), nn.ReLU(inplace: true));
         _refine = nn.Sequential(
-            Convolution.Plain(256 + 48, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(),
-            Convolution.Plain(256, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU());
+            Convolution.Plain(256 + 48, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(inplace: true),
+            Convolution.Plain(256, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(inplace: true));
         _head = Convolution.Plain(256, classes, 1);
         RegisterComponents();
     }
@@ -33,10 +33,10 @@ public sealed class DeepLabV3Plus : SegmentationModel
     protected override Tensor ForwardAligned(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var (low, high) = _encoder.forward(input);
-        var context = _aspp.forward(high);
+        var (low, high) = _encoder.call(input);
+        var context = _aspp.call(high);
         var up = nn.functional.interpolate(context, new[] { low.shape[2], low.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
-        var logits = _head.forward(_refine.forward(cat(new[] { up, _lowLevel.forward(low) }, 1)));
+        var logits = _head.call(_refine.call(cat(new[] { up, _lowLevel.call(low) }, 1)));
         return nn.functional.interpolate(logits, new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false)
             .MoveToOuterDisposeScope();
     }

@@ -25,7 +25,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         };
         int expansion = bottleneck ? 4 : 1;
         bool bias = Norms.ConvBias(norm);
-        _stem = nn.Sequential(Convolution.Plain(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(),
+        _stem = nn.Sequential(Convolution.Plain(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(inplace: true),
             nn.MaxPool2d(3, stride: 2, padding: 1));
         long channels = 64;
         _layer1 = Stage(ref channels, 64, blocks[0], 1, 1, bottleneck, expansion, norm);
@@ -43,7 +43,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
     public override (Tensor LowLevel, Tensor High) forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var low = _layer1.forward(_stem.forward(input));
+        var low = _layer1.forward(_stem.call(input));
         var high = _layer4.forward(_layer3.forward(_layer2.forward(low)));
         return (low.MoveToOuterDisposeScope(), high.MoveToOuterDisposeScope());
     }

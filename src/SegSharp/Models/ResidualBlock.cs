@@ -15,11 +15,11 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
         long output = width * expansion;
         _body = bottleneck
             ? nn.Sequential(
-                Convolution.Plain(input, width, 1, bias: bias), Norms.Create(norm, width), nn.ReLU(),
-                Convolution.Plain(width, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(),
+                Convolution.Plain(input, width, 1, bias: bias), Norms.Create(norm, width), nn.ReLU(inplace: true),
+                Convolution.Plain(width, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(inplace: true),
                 Convolution.Plain(width, output, 1, bias: bias), Norms.Create(norm, output))
             : nn.Sequential(
-                Convolution.Plain(input, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(),
+                Convolution.Plain(input, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(inplace: true),
                 Convolution.Plain(width, output, 3, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, output));
         if (stride != 1 || input != output)
             _shortcut = nn.Sequential(Convolution.Plain(input, output, 1, stride: stride, bias: bias), Norms.Create(norm, output));
@@ -29,7 +29,7 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var identity = _shortcut is null ? input : _shortcut.forward(input);
-        return nn.functional.relu(_body.forward(input) + identity).MoveToOuterDisposeScope();
+        var identity = _shortcut is null ? input : _shortcut.call(input);
+        return nn.functional.relu(_body.call(input) + identity).MoveToOuterDisposeScope();
     }
 }

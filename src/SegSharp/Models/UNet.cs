@@ -48,15 +48,15 @@ public sealed class UNet : SegmentationModel
         var x = input;
         for (int i = 0; i < _encoders.Count; i++)
         {
-            if (i > 0) x = _pool.forward(x);
-            x = _encoders[i].forward(x);
+            if (i > 0) x = _pool.call(x);
+            x = _encoders[i].call(x);
             skips.Add(x);
         }
         for (int i = 0; i < _decoders.Count; i++)
         {
-            x = _upsamplers[i].forward(x);
-            x = _decoders[i].forward(cat(new[] { skips[skips.Count - 2 - i], x }, 1));
+            x = _upsamplers[i].call(x);
+            x = _decoders[i].call(cat(new[] { skips[skips.Count - 2 - i], x }, 1));
         }
-        return _head.forward(x).MoveToOuterDisposeScope();
+        return _head.call(x).MoveToOuterDisposeScope();
     }
 }
