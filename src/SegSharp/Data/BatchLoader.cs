@@ -76,31 +76,46 @@ public sealed class BatchLoader
     }
 
     /// <summary>Batches <paramref name="startBatch"/>.. of an epoch, in order; resuming mid-epoch starts later.</summary>
-    public IEnumerable<HostBatch> Epoch(int epoch, int startBatch = 0, CancellationToken cancellation = default)
+    public IEnumerable<HostBatch> Epoch(int epoch, int startBatch = 0, CancellationToken cancellation = default) =>
+        Epochs(epoch, startBatch, epoch + 1, BatchesPerEpoch, cancellation);
+
+    /// <summary>
+    /// The batches of epochs <paramref name="startEpoch"/> to <paramref name="endEpoch"/> - 1 as one stream,
+    /// <paramref name="batchesPerEpoch"/> each, starting at <paramref name="startBatch"/> of the first. Prefetch runs
+    /// across epoch boundaries, so the next epoch's first batches are built while the trainer validates and
+    /// checkpoints; content is still a function of (seed, epoch, batch) only.
+    /// </summary>
+    public IEnumerable<HostBatch> Epochs(int startEpoch, int startBatch, int endEpoch, int batchesPerEpoch, CancellationToken cancellation = default)
     {
+        if (batchesPerEpoch <= 0 || batchesPerEpoch > BatchesPerEpoch)
+            throw new ArgumentOutOfRangeException(nameof(batchesPerEpoch), batchesPerEpoch, $"must be in 1..{BatchesPerEpoch}");
+        long total = (long)(endEpoch - startEpoch) * batchesPerEpoch - startBatch;
+        (int Epoch, int Batch) At(long i) => (startEpoch + (int)((startBatch + i) / batchesPerEpoch), (int)((startBatch + i) % batchesPerEpoch));
         if (_workers == 0)
         {
-            for (int b = startBatch; b < BatchesPerEpoch; b++)
+            for (long i = 0; i < total; i++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                yield return Build(epoch, b);
+                var (epoch, batch) = At(i);
+                yield return Build(epoch, batch);
             }
             yield break;
         }
-        foreach (var batch in Prefetched(epoch, startBatch, cancellation)) yield return batch;
+        foreach (var batch in Prefetched(total, At, cancellation)) yield return batch;
     }
 
-    private IEnumerable<HostBatch> Prefetched(int epoch, int startBatch, CancellationToken cancellation)
+    private IEnumerable<HostBatch> Prefetched(long total, Func<long, (int Epoch, int Batch)> at, CancellationToken cancellation)
     {
-        int total = BatchesPerEpoch - startBatch;
         if (total <= 0) yield break;
-        var slots = new TaskCompletionSource<HostBatch>[total];
-        for (int i = 0; i < total; i++) slots[i] = new TaskCompletionSource<HostBatch>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Slots are created on demand and dropped once consumed: a long run never holds more than the window.
+        var slots = new System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<HostBatch>>();
+        TaskCompletionSource<HostBatch> Slot(long i) =>
+            slots.GetOrAdd(i, _ => new TaskCompletionSource<HostBatch>(TaskCreationOptions.RunContinuationsAsynchronously));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         // A worker takes a window place before it takes the next batch number, so the batches being built are
         // always the lowest ones not yet consumed: the consumer never waits on a batch nobody may build.
         using var window = new SemaphoreSlim(_prefetch, _prefetch);
-        int next = -1;
+        long next = -1;
         var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(() =>
         {
             while (true)
@@ -113,32 +128,33 @@ public sealed class BatchLoader
                 {
                     return;
                 }
-                int slot = Interlocked.Increment(ref next);
+                long slot = Interlocked.Increment(ref next);
                 if (slot >= total) return;
                 try
                 {
-                    slots[slot].SetResult(Build(epoch, startBatch + slot));
+                    var (epoch, batch) = at(slot);
+                    Slot(slot).SetResult(Build(epoch, batch));
                 }
                 catch (Exception e)
                 {
-                    slots[slot].SetException(e);
+                    Slot(slot).SetException(e);
                 }
             }
         })).ToArray();
         try
         {
-            for (int i = 0; i < total; i++)
+            for (long i = 0; i < total; i++)
             {
                 HostBatch batch;
                 try
                 {
-                    batch = slots[i].Task.WaitAsync(stop.Token).GetAwaiter().GetResult();
+                    batch = Slot(i).Task.WaitAsync(stop.Token).GetAwaiter().GetResult();
                 }
                 catch (AggregateException e) when (e.InnerExceptions.Count == 1)
                 {
                     throw e.InnerExceptions[0];
                 }
-                slots[i] = null!;
+                slots.TryRemove(i, out _);
                 window.Release();
                 yield return batch;
             }

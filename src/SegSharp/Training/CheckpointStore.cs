@@ -20,6 +20,27 @@ public sealed class CheckpointStore
     public string PreviousPath => Path.Combine(Directory, "previous.ckpt");
     public string BestPath => Path.Combine(Directory, "best.ckpt");
 
+    private Task _pending = Task.CompletedTask;
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> as the new last checkpoint on a background thread, after any write still in
+    /// flight, so training continues while the file is flushed to disk. Until it lands, the previous checkpoint is
+    /// the newest complete one (resuming from it gives the same final weights). Errors of an earlier write surface here.
+    /// </summary>
+    public void SaveLastInBackground(byte[] bytes)
+    {
+        WaitForWrites();
+        _pending = Task.Run(() => SaveLast(bytes));
+    }
+
+    /// <summary>Blocks until background writes have landed; rethrows the first one's failure.</summary>
+    public void WaitForWrites()
+    {
+        var pending = _pending;
+        _pending = Task.CompletedTask;
+        pending.GetAwaiter().GetResult();
+    }
+
     public void SaveLast(byte[] bytes)
     {
         string temp = LastPath + ".tmp";

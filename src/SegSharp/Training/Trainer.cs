@@ -33,11 +33,25 @@ public sealed class Trainer
     /// <param name="stop">Cancel to finish the current step, checkpoint and return (SIGINT/SIGTERM).</param>
     public TrainingResult Run(CancellationToken stop = default)
     {
+        RunDirectory? directory = null;
+        try
+        {
+            return RunTraining(stop, out directory);
+        }
+        finally
+        {
+            directory?.Checkpoints.WaitForWrites();
+        }
+    }
+
+    private TrainingResult RunTraining(CancellationToken stop, out RunDirectory? directory)
+    {
         var train = _config.Train;
         TorchRuntime.EnsureLoaded();
         int threads = TorchRuntime.ConfigureThreads(train.Threads);
         DeterministicMode.TryEnable();
         var run = new RunDirectory(_config.OutputDirectory);
+        directory = run;
 
         var dataset = _dataset ?? DatasetFactory.Open(_config.Data.Dataset);
         var description = dataset.Description;
@@ -82,9 +96,12 @@ public sealed class Trainer
         using var board = new TensorBoardWriter(run.TensorBoardDirectory, Environment.ProcessId.ToString());
         _observer.RunStarted(train.Epochs, stepsPerEpoch, state.Epoch, state.NextBatch / train.Accumulate, run.Path);
         model.train();
+        // One batch stream for the rest of the run, so the loader builds the next epoch's first batches while
+        // this one validates and checkpoints.
+        using var batches = trainLoader.Epochs(state.Epoch, state.NextBatch, train.Epochs, stepsPerEpoch * train.Accumulate, CancellationToken.None).GetEnumerator();
         for (int epoch = state.Epoch; epoch < train.Epochs; epoch++)
         {
-            var outcome = TrainEpoch(epoch, state, trainLoader, model, optimizer, loss, run, board, stepsPerEpoch, totalSteps, stop);
+            var outcome = TrainEpoch(epoch, state, trainLoader, batches, model, optimizer, loss, run, board, stepsPerEpoch, totalSteps, stop);
             state = outcome.State;
             if (outcome.Interrupted)
             {
@@ -147,7 +164,7 @@ public sealed class Trainer
 
     private sealed record EpochOutcome(TrainingState State, EpochRecord Record, bool Interrupted);
 
-    private EpochOutcome TrainEpoch(int epoch, TrainingState state, BatchLoader loader, SegmentationModel model, optim.Optimizer optimizer,
+    private EpochOutcome TrainEpoch(int epoch, TrainingState state, BatchLoader loader, IEnumerator<HostBatch> stream, SegmentationModel model, optim.Optimizer optimizer,
         ISegmentationLoss loss, RunDirectory run, TensorBoardWriter board, int stepsPerEpoch, long totalSteps, CancellationToken stop)
     {
         var train = _config.Train;
@@ -159,9 +176,12 @@ public sealed class Trainer
         long images = 0;
         double lr = 0, accumulated = 0;
         optimizer.zero_grad();
-        foreach (var batch in loader.Epoch(epoch, startBatch, CancellationToken.None))
+        for (int position = startBatch; position < batches; position++)
         {
-            if (batch.Index >= batches) break;
+            if (!stream.MoveNext()) throw new InvalidOperationException($"The batch stream ended early at epoch {epoch + 1}, batch {position}.");
+            var batch = stream.Current;
+            if (batch.Epoch != epoch || batch.Index != position)
+                throw new InvalidOperationException($"The batch stream is out of step: expected epoch {epoch}, batch {position}; got {batch.Epoch}, {batch.Index}.");
             using var guard = NativeScalarGuard.Enter();
             using (var scope = NewDisposeScope())
             {
@@ -234,7 +254,7 @@ public sealed class Trainer
         using var guard = NativeScalarGuard.Enter();
         using var rng = random.get_rng_state();
         state = state with { TorchRandomState = rng.bytes.ToArray() };
-        run.Checkpoints.SaveLast(Checkpoint.Serialize(state, model, optimizer));
+        run.Checkpoints.SaveLastInBackground(Checkpoint.Serialize(state, model, optimizer));
     }
 
     private TrainingResult Finish(RunDirectory run, TrainingState state, SegmentationModel model, bool stoppedEarly)
@@ -253,6 +273,7 @@ public sealed class Trainer
 
     private static SegSharpException Diverged(RunDirectory run, int epoch, long step, int batch, double value)
     {
+        run.Checkpoints.WaitForWrites();
         string good = File.Exists(run.Checkpoints.LastPath) ? $"The last good checkpoint is {run.Checkpoints.LastPath}." : "No checkpoint was written yet.";
         return new SegSharpException($"Training diverged: the loss is {value} at epoch {epoch + 1}, step {step + 1} (batch {batch}). {good} Lower optimizer.lr or set train.grad_clip.");
     }
