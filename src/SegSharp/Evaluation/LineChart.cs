@@ -98,6 +98,7 @@ public static class LineChart
 
     private static string Label(double v)
     {
+        if (v == 0) return "0"; // also -0.0, which a tick computed as min + k * step can land on
         double a = Math.Abs(v);
         if (a != 0 && (a < 1e-3 || a >= 1e5)) return v.ToString("0.#e0", CultureInfo.InvariantCulture);
         return v.ToString(a >= 100 ? "0" : a >= 1 ? "0.##" : "0.###", CultureInfo.InvariantCulture);
