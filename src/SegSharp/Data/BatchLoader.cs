@@ -116,7 +116,10 @@ public sealed class BatchLoader
         // always the lowest ones not yet consumed: the consumer never waits on a batch nobody may build.
         using var window = new SemaphoreSlim(_prefetch, _prefetch);
         long next = -1;
-        var workers = Enumerable.Range(0, _workers).Select(_ => Task.Run(() =>
+        // Workers block (on the window) for the whole run, so they get their own threads (LongRunning) rather than
+        // pool threads: blocked pool threads starve everything else queued to the pool (image decoding's own
+        // parallel loops, continuations) until the pool injects threads, about one every half second.
+        var workers = Enumerable.Range(0, _workers).Select(_ => Task.Factory.StartNew(() =>
         {
             while (true)
             {
@@ -140,7 +143,7 @@ public sealed class BatchLoader
                     Slot(slot).SetException(e);
                 }
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
             for (long i = 0; i < total; i++)
@@ -148,7 +151,11 @@ public sealed class BatchLoader
                 HostBatch batch;
                 try
                 {
-                    batch = Slot(i).Task.WaitAsync(stop.Token).GetAwaiter().GetResult();
+                    // A blocking wait, not WaitAsync(...).GetResult(): that needs a pool thread to run its
+                    // continuation before the consumer can wake.
+                    var slot = Slot(i).Task;
+                    slot.Wait(stop.Token);
+                    batch = slot.Result;
                 }
                 catch (AggregateException e) when (e.InnerExceptions.Count == 1)
                 {
