@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -22,24 +23,31 @@ public static class Checkpoint
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
-    /// <summary>Serialises state, model and optimiser to bytes.</summary>
-    public static byte[] Serialize(TrainingState state, nn.Module model, optim.Optimizer? optimizer)
+    /// <summary>
+    /// Serialises state, model and optimiser into one buffer sized from the tensors up front, each section written
+    /// in place (no per-section copies): a checkpoint costs one allocation of its own size, not four or five.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Serialize(TrainingState state, nn.Module model, optim.Optimizer? optimizer)
     {
-        using var body = new MemoryStream();
+        long tensorBytes = model.state_dict().Values.Sum(t => t.NumberOfElements * t.ElementSize);
+        // Adam/AdamW keep two moments per parameter; SGD with momentum one. A low estimate only costs a regrowth.
+        long estimate = tensorBytes * (optimizer is null ? 1 : 3) + (1 << 20);
+        var body = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
         body.Write(Magic);
-        WriteSection(body, JsonSerializer.SerializeToUtf8Bytes(state, Json));
-        WriteSection(body, ModelBytes(model));
-        using (var optimizerBytes = new MemoryStream())
+        WriteSection(body, stream => stream.Write(JsonSerializer.SerializeToUtf8Bytes(state, Json)));
+        WriteSection(body, stream =>
         {
-            if (optimizer is not null)
-            {
-                using var writer = new BinaryWriter(optimizerBytes, Encoding.UTF8, leaveOpen: true);
-                ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
-            }
-            WriteSection(body, optimizerBytes.ToArray());
-        }
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            model.save(writer);
+        });
+        WriteSection(body, stream =>
+        {
+            if (optimizer is null) return;
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+        });
         body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
-        return body.ToArray();
+        return new ReadOnlyMemory<byte>(body.GetBuffer(), 0, (int)body.Length);
     }
 
     /// <summary>Checks the checksum and returns the sections; throws <see cref="InvalidDataException"/> naming the problem.</summary>
@@ -92,10 +100,14 @@ public static class Checkpoint
         return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
-    private static void WriteSection(Stream stream, byte[] data)
+    /// <summary>A section is its length (int64, little-endian) then its bytes; the length is patched in afterwards.</summary>
+    private static void WriteSection(MemoryStream stream, Action<Stream> write)
     {
-        stream.Write(BitConverter.GetBytes((long)data.Length));
-        stream.Write(data);
+        long start = stream.Position;
+        stream.Write(stackalloc byte[8]);
+        write(stream);
+        long length = stream.Position - start - 8;
+        BinaryPrimitives.WriteInt64LittleEndian(stream.GetBuffer().AsSpan((int)start, 8), length);
     }
 
     private static byte[] ReadSection(byte[] bytes, ref int position)

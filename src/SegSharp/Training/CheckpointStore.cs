@@ -27,7 +27,7 @@ public sealed class CheckpointStore
     /// flight, so training continues while the file is flushed to disk. Until it lands, the previous checkpoint is
     /// the newest complete one (resuming from it gives the same final weights). Errors of an earlier write surface here.
     /// </summary>
-    public void SaveLastInBackground(byte[] bytes)
+    public void SaveLastInBackground(ReadOnlyMemory<byte> bytes)
     {
         WaitForWrites();
         _pending = Task.Run(() => SaveLast(bytes));
@@ -41,19 +41,19 @@ public sealed class CheckpointStore
         pending.GetAwaiter().GetResult();
     }
 
-    public void SaveLast(byte[] bytes)
+    public void SaveLast(ReadOnlyMemory<byte> bytes)
     {
         string temp = LastPath + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            stream.Write(bytes);
+            stream.Write(bytes.Span);
             stream.Flush(flushToDisk: true);
         }
         if (File.Exists(LastPath)) File.Move(LastPath, PreviousPath, overwrite: true);
         File.Move(temp, LastPath, overwrite: true);
     }
 
-    public void SaveBest(byte[] bytes) => AtomicFile.WriteAllBytes(BestPath, bytes);
+    public void SaveBest(ReadOnlyMemory<byte> bytes) => AtomicFile.WriteAllBytes(BestPath, bytes.Span);
 
     public bool Any => File.Exists(LastPath) || File.Exists(PreviousPath);
 
