@@ -16,7 +16,7 @@ public static class PredictCommand
         var tile = new Option<int?>("--tile") { Description = "Sliding-window tile size in pixels (default: the checkpoint's evaluation.tile_size; 0 = whole image)." };
         var overlap = new Option<double?>("--overlap") { Description = "Tile overlap as a fraction of the tile (default 0.25)." };
         var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips." };
-        var precision = new Option<string?>("--precision") { Description = "float32 or bfloat16 (default: the checkpoint's evaluation.precision)." };
+        var precision = new Option<string?>("--precision") { Description = "auto (bfloat16 where the CPU has bfloat16 instructions), float32 or bfloat16 (default: the checkpoint's evaluation.precision)." };
         precision.AcceptOnlyFromAmong(ComputePrecision.Inference);
         foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, precision }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>

@@ -28,6 +28,6 @@ public sealed record EvaluationConfig
         TileSize = s.GetInt("tile_size", 0, 0),
         TileOverlap = s.GetDouble("tile_overlap", 0.25, 0.0, 0.9),
         FlipTta = s.GetBool("flip_tta", false),
-        Precision = s.GetString("precision", "float32", Models.ComputePrecision.Inference),
+        Precision = s.GetString("precision", "auto", Models.ComputePrecision.Inference),
     };
 }

@@ -62,7 +62,7 @@ public static class EvaluationReport
         var m = outcome.Result.Metrics;
         var json = new
         {
-            split = outcome.Split, checkpoint, dataset = outcome.Description.Name, images = outcome.Result.Images.Count, pixels = m.Pixels,
+            split = outcome.Split, checkpoint, precision = outcome.Precision, dataset = outcome.Description.Name, images = outcome.Result.Images.Count, pixels = m.Pixels,
             mean_iou = m.MeanIoU, mean_dice = m.MeanDice, pixel_accuracy = m.PixelAccuracy, mean_class_accuracy = m.MeanClassAccuracy,
             frequency_weighted_iou = m.FrequencyWeightedIoU, loss = outcome.Result.Loss, excluded_classes = m.ExcludedClasses,
             empty_class_policy = EmptyClassPolicy,

@@ -32,6 +32,6 @@ public static class Evaluator
             using var panel = OverlayRenderer.Panel(sample.Image, sample.Channels, sample.Height, sample.Width, sample.Mask, prediction, description);
             panels.Add((kind, score, OverlayRenderer.Png(panel)));
         }
-        return new EvaluationOutcome(splitName, result, description, panels);
+        return new EvaluationOutcome(splitName, result, description, panels, ComputePrecision.Resolve(settings.Precision));
     }
 }
