@@ -1,0 +1,31 @@
+namespace SegSharp.Benchmarks;
+
+/// <summary>
+/// Command-line options: <c>--threads N</c> (0 = one per core), <c>--quick</c> (a smoke run that writes nothing);
+/// <c>--section NAME</c> is internal (the program starting itself for one section).
+/// </summary>
+public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section)
+{
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        int threads = 0;
+        bool quick = false;
+        string? section = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 0) i++;
+            else if (args[i] == "--quick") quick = true;
+            else if (args[i] == "--section" && i + 1 < args.Length) section = args[++i];
+            else throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0) and/or --quick.");
+        }
+        return new BenchmarkOptions(threads, quick, section);
+    }
+
+    /// <summary>The folder holding SegSharp.slnx, searched upwards from the working directory.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(Directory.GetCurrentDirectory()); folder is not null; folder = folder.Parent)
+            if (File.Exists(Path.Combine(folder.FullName, "SegSharp.slnx"))) return folder.FullName;
+        throw new InvalidOperationException("Run the benchmark from inside the SegSharp repository (no SegSharp.slnx found upwards).");
+    }
+}

@@ -1,0 +1,70 @@
+namespace SegSharp.Benchmarks;
+
+/// <summary>One target of issue 6 with its verdict.</summary>
+public sealed record Target(string Name, bool Met, string Measured);
+
+/// <summary>Everything one benchmark run measured. Rates are images/s, memory bytes, times seconds.</summary>
+public sealed class Figures
+{
+    /// <summary>Peak RSS of the same network in plain PyTorch 1.13 (issue 6's reference, measured on the AMD machine).</summary>
+    public const double PyTorchPeakRss = 1.06e9;
+
+    public required MachineInfo Machine { get; init; }
+    public double CeilingStartGflops { get; set; }
+    public double CeilingEndGflops { get; set; }
+
+    /// <summary>The higher of the two ceiling measurements (start and end of the run).</summary>
+    public double CeilingGflops => Math.Max(CeilingStartGflops, CeilingEndGflops);
+    public double CeilingBf16Gflops { get; set; }
+    public double BareTrain128 { get; set; }
+    public double BareInfer128 { get; set; }
+    public long BarePeakRss { get; set; }
+    public long Parameters { get; set; }
+    public double ForwardGflopPerImage { get; set; }
+    public double Train128 { get; set; }
+    public double Train256 { get; set; }
+    public double Infer128 { get; set; }
+    public double Infer256 { get; set; }
+    public long TrainPeakRss { get; set; }
+    public double Infer128WithGrad { get; set; }
+    public double Infer128Bf16 { get; set; }
+    public double Train128Bf16 { get; set; }
+    public double? Train128OneThread { get; set; }
+    public double? Infer128OneThread { get; set; }
+    public int LoaderWorkers { get; set; }
+    public double Loader { get; set; }
+    public double LoaderNoWorkers { get; set; }
+    public double PipelineEpochSeconds { get; set; }
+    public double PipelineTrain { get; set; }
+    public double BareEpochSeconds { get; set; }
+    public double PipelineFirstStepSeconds { get; set; }
+    public double PipelineEpochEndSeconds { get; set; }
+    public long PeakRssEpoch2 { get; set; }
+    public long PeakRssEpoch10 { get; set; }
+
+    /// <summary>Achieved convolution GFLOP/s of a training step: forward FLOPs x 3 (forward + two backward products).</summary>
+    public double TrainGflops => 3 * ForwardGflopPerImage * Train128;
+    public double TrainCeilingFraction => TrainGflops / CeilingGflops;
+    public double InferGflops => ForwardGflopPerImage * Infer128;
+    public double PipelineOverhead => PipelineEpochSeconds / BareEpochSeconds - 1;
+    public double RssGrowth => (double)PeakRssEpoch10 / PeakRssEpoch2 - 1;
+    public double LoaderMargin => Loader / Math.Max(PipelineTrain, Train128);
+
+    public IReadOnlyList<Target> Targets() => new[]
+    {
+        new Target("training keeps the bare TorchSharp loop's speed (b8x128, >= 95%)", Train128 >= 0.95 * BareTrain128,
+            $"{Train128:F2} vs {BareTrain128:F2} img/s ({Train128 / BareTrain128:P0})"),
+        new Target("inference keeps the bare TorchSharp loop's speed (b8x128, >= 95%)", Infer128 >= 0.95 * BareInfer128,
+            $"{Infer128:F2} vs {BareInfer128:F2} img/s ({Infer128 / BareInfer128:P0})"),
+        new Target("training loop needs no more memory than PyTorch's (b8x128, peak RSS <= 1.06 GB)", TrainPeakRss <= PyTorchPeakRss,
+            $"{TrainPeakRss / 1e9:F2} GB (bare TorchSharp loop: {BarePeakRss / 1e9:F2} GB)"),
+        new Target("full pipeline needs no more memory than PyTorch's loop (peak RSS <= 1.06 GB)", PeakRssEpoch10 <= PyTorchPeakRss,
+            $"{PeakRssEpoch10 / 1e9:F2} GB"),
+        new Target($"loader >= 3x training images/s ({LoaderWorkers} workers)", LoaderMargin >= 3,
+            $"{Loader:F1} img/s = {LoaderMargin:F1}x the fastest training rate ({Math.Max(PipelineTrain, Train128):F2} img/s)"),
+        new Target("full training epoch <= 10% slower than bare steps", PipelineOverhead <= 0.10,
+            $"{PipelineEpochSeconds:F2} s vs {BareEpochSeconds:F2} s (+{PipelineOverhead:P1})"),
+        new Target("peak RSS after epoch 10 within 5% of epoch 2", Math.Abs(RssGrowth) <= 0.05,
+            $"{PeakRssEpoch2 / 1e9:F3} -> {PeakRssEpoch10 / 1e9:F3} GB ({RssGrowth:+0.0%;-0.0%})"),
+    };
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using SegSharp.Configuration;
+using SegSharp.Data;
+using SegSharp.Losses;
+using SegSharp.Models;
+using SegSharp.Runtime;
+using SegSharp.Training;
+using static TorchSharp.torch;
+
+namespace SegSharp.Benchmarks;
+
+/// <summary>Per-epoch wall time and memory of a real <see cref="Trainer"/> run.</summary>
+/// <param name="FirstStep">Seconds from the epoch's start to its first completed step (includes waiting for the loader).</param>
+/// <param name="AfterLastStep">Seconds from the last step to the epoch's end (validation, checkpoint, metrics files).</param>
+public sealed record EpochSample(int Epoch, double Seconds, double FirstStep, double AfterLastStep, long PeakRss, long Rss);
+
+/// <summary>
+/// Runs the full pipeline (loader with prefetch and augmentation, trainer, checkpoints, metrics files) on a config
+/// and, for comparison, the same model, loss and optimiser on pre-made tensors for the same number of steps.
+/// </summary>
+public static class PipelineRun
+{
+    public static IReadOnlyList<EpochSample> Train(SegSharpConfig config)
+    {
+        if (Directory.Exists(config.OutputDirectory)) Directory.Delete(config.OutputDirectory, recursive: true);
+        var observer = new Recorder();
+        new Trainer(config, observer).Run();
+        return observer.Epochs;
+    }
+
+    /// <returns>Seconds for <paramref name="steps"/> bare steps (median of <paramref name="repeats"/>).</returns>
+    public static double BareEpochSeconds(SegSharpConfig config, int channels, int classes, long ignoreIndex, int size, int steps, int repeats)
+    {
+        using var model = ModelFactory.Create(config.Model, channels, classes, config.Train.Seed);
+        model.ComputeType = ComputePrecision.Of(config.Train.Precision);
+        model.train();
+        using var optimizer = OptimizerFactory.Create(config.Optimizer, model.parameters());
+        var loss = WeightedLoss.Create(config.Loss, ignoreIndex);
+        int batch = config.Train.BatchSize;
+        using var input = randn(batch, channels, size, size);
+        using var target = randint(0, classes, new long[] { batch, size, size });
+        return Measure.Time(() =>
+        {
+            for (int step = 0; step < steps; step++)
+            {
+                using var guard = NativeScalarGuard.Enter();
+                using var scope = NewDisposeScope();
+                var value = loss.Compute(model.forward(input), target);
+                value.item<float>();
+                value.backward();
+                optimizer.step();
+                optimizer.zero_grad();
+            }
+        }, repeats);
+    }
+
+    /// <summary>Images/s the loader alone delivers (decode, augment, collate, prefetch) over <paramref name="images"/> images.</summary>
+    public static double LoaderImagesPerSecond(SegSharpConfig config, int workers, int images)
+    {
+        var dataset = DatasetFactory.Open(config.Data.Dataset);
+        var split = DatasetSplit.Create(dataset);
+        var loader = new BatchLoader(split.Train, config.TrainTransforms, config.Train.BatchSize, config.Train.Seed, shuffle: true,
+            workers, config.Data.Prefetch, config.Train.IterationsPerEpoch);
+        foreach (var warm in loader.Epoch(1000).Take(1)) { }
+        var clock = Stopwatch.StartNew();
+        int delivered = 0;
+        for (int epoch = 0; delivered < images; epoch++)
+        {
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                delivered += batch.Count;
+                if (delivered >= images) break;
+            }
+        }
+        return delivered / clock.Elapsed.TotalSeconds;
+    }
+
+    private sealed class Recorder : ITrainingObserver
+    {
+        private readonly Stopwatch _clock = new();
+        private double _firstStep, _lastStep;
+        public List<EpochSample> Epochs { get; } = new();
+
+        public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
+
+        public void EpochStarted(int epoch, int batches, int startBatch)
+        {
+            _firstStep = 0;
+            _clock.Restart();
+        }
+
+        public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
+        {
+            _lastStep = _clock.Elapsed.TotalSeconds;
+            if (_firstStep == 0) _firstStep = _lastStep;
+        }
+
+        public void EpochCompleted(EpochRecord record, bool improved)
+        {
+            double seconds = _clock.Elapsed.TotalSeconds;
+            Epochs.Add(new EpochSample(record.Epoch, seconds, _firstStep, seconds - _lastStep, MemoryUsage.Peak(), MemoryUsage.Current()));
+            Console.Error.WriteLine($"  pipeline epoch {record.Epoch}: {seconds:F2} s (first step at {_firstStep:F2} s, {seconds - _lastStep:F2} s after the last), peak RSS {MemoryUsage.Peak() / 1e6:F0} MB");
+        }
+
+        public void Message(string text) => Console.Error.WriteLine($"  {text}");
+    }
+}

@@ -1,0 +1,89 @@
+using SegSharp.Configuration;
+using SegSharp.Data;
+using static TorchSharp.torch;
+
+namespace SegSharp.Benchmarks;
+
+public sealed record BareResult(double Train, long PeakRss);
+
+/// <param name="PeakRss">Peak RSS of the float32 training loop, read before the bf16-mixed one runs.</param>
+public sealed record TrainResult(double Train, long PeakRss, double Bf16Train);
+
+public sealed record InferResult(double Bare, double SegSharp, double SegSharpBf16);
+
+public sealed record PipelineResult(IReadOnlyList<EpochSample> Epochs, double BareEpochSeconds, int Iterations, int BatchSize);
+
+/// <summary>The sections that run in a fresh process (see <see cref="ChildSection"/>) because their peak RSS is reported.</summary>
+public static class Sections
+{
+    public static void RunChild(string name, string root, int steps, bool quick)
+    {
+        switch (name)
+        {
+            case "bare": ChildSection.Report(Bare(steps)); break;
+            case "train": ChildSection.Report(SegSharpTrain(steps)); break;
+            case "infer": ChildSection.Report(Infer(steps)); break;
+            case "pipeline": ChildSection.Report(Pipeline(root, quick)); break;
+            default: throw new ArgumentException($"Unknown benchmark section '{name}' (bare, train, infer, pipeline).");
+        }
+    }
+
+    /// <summary>The bare TorchSharp loop: stock-module U-Net, random tensors, b8x128, training then inference.</summary>
+    public static BareResult Bare(int steps)
+    {
+        random.manual_seed(1);
+        double train = Measure.BareTrainImagesPerSecond(8, 128, steps);
+        return new BareResult(train, MemoryUsage.Peak());
+    }
+
+    /// <summary>SegSharp's U-Net in the same loop, b8x128, training only.</summary>
+    public static TrainResult SegSharpTrain(int steps)
+    {
+        random.manual_seed(1);
+        double train = Measure.TrainImagesPerSecond(8, 128, steps);
+        long peak = MemoryUsage.Peak();
+        double bf16 = Measure.TrainImagesPerSecond(8, 128, steps, ScalarType.BFloat16);
+        return new TrainResult(train, peak, bf16);
+    }
+
+    /// <summary>
+    /// Inference b8x128 of the stock-module U-Net and SegSharp's (float32 and bfloat16), in one fresh process, interleaved over three
+    /// rounds (best of each), so machine noise and process history affect both alike.
+    /// </summary>
+    public static InferResult Infer(int steps)
+    {
+        random.manual_seed(1);
+        using var bare = new BareUNet(3, 2);
+        using var ours = Models.ModelFactory.Create(Measure.ReferenceUNet, 3, 2, 1);
+        double bareBest = 0, oursBest = 0, bf16Best = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            bareBest = Math.Max(bareBest, Measure.InferImagesPerSecond(bare, 8, 128, steps));
+            ours.ComputeType = null;
+            oursBest = Math.Max(oursBest, Measure.InferImagesPerSecond(ours, 8, 128, steps));
+            ours.ComputeType = ScalarType.BFloat16;
+            bf16Best = Math.Max(bf16Best, Measure.InferImagesPerSecond(ours, 8, 128, steps));
+        }
+        return new InferResult(bareBest, oursBest, bf16Best);
+    }
+
+    /// <summary>
+    /// The full pipeline: reference-width U-Net (1 input channel) at 8 x 128x128 crops of the ISBI set with the
+    /// recipe's augmentation, validation only after the last epoch; then the same steps on pre-made tensors.
+    /// </summary>
+    public static PipelineResult Pipeline(string root, bool quick)
+    {
+        int epochs = quick ? 3 : 11, iterations = quick ? 2 : 6;
+        var config = SegSharpConfig.Load(Path.Combine(root, "configs", "isbi-unet.yaml"), new[]
+        {
+            "model.width=32", "transforms.train[1].size=[128, 128]", "train.batch_size=8", $"train.iters_per_epoch={iterations}",
+            $"train.epochs={epochs}", $"train.val_every={epochs}", "train.checkpoint_every=0",
+            $"output.dir={Path.Combine(root, "runs", "benchmark", "pipeline")}",
+        });
+        var samples = PipelineRun.Train(config);
+        var description = DatasetFactory.Open(config.Data.Dataset).Description;
+        double bare = PipelineRun.BareEpochSeconds(config, description.Channels, description.ClassCount, description.IgnoreIndex,
+            128, iterations, quick ? 1 : 3);
+        return new PipelineResult(samples, bare, iterations, config.Train.BatchSize);
+    }
+}
