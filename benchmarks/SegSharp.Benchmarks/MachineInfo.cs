@@ -9,17 +9,8 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, bool
 {
     public static MachineInfo Read(int threads)
     {
-        string cpu = "unknown";
-        var flags = new HashSet<string>();
-        if (File.Exists("/proc/cpuinfo"))
-        {
-            foreach (string line in File.ReadLines("/proc/cpuinfo"))
-            {
-                if (line.StartsWith("model name", StringComparison.Ordinal)) cpu = line[(line.IndexOf(':') + 1)..].Trim();
-                if (line.StartsWith("flags", StringComparison.Ordinal)) flags.UnionWith(line[(line.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-            }
-        }
-        return new MachineInfo(cpu, Environment.ProcessorCount, threads, flags.Contains("avx512f"), flags.Contains("avx512_bf16"),
+        var flags = CpuInfo.Flags;
+        return new MachineInfo(CpuInfo.Model, Environment.ProcessorCount, threads, flags.Contains("avx512f"), flags.Contains("avx512_bf16"),
             flags.Contains("amx_bf16"), RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
             TorchRuntime.TorchSharpVersion, TorchRuntime.LibTorchVersion, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
             ConvolutionKernelCheck.Current.Describe());

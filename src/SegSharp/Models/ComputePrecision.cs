@@ -14,10 +14,8 @@ public static class ComputePrecision
     /// </summary>
     public static readonly string[] Inference = { "auto", "float32", "bfloat16" };
 
-    private static readonly Lazy<bool> NativeBfloat16 = new(ReadNativeBfloat16);
-
     /// <summary>True when /proc/cpuinfo lists avx512_bf16 or amx_bf16.</summary>
-    public static bool CpuHasBfloat16 => NativeBfloat16.Value;
+    public static bool CpuHasBfloat16 => Runtime.CpuInfo.Flags.Contains("avx512_bf16") || Runtime.CpuInfo.Flags.Contains("amx_bf16");
 
     /// <returns>The convolution compute type; null for float32.</returns>
     public static ScalarType? Of(string precision) => precision switch
@@ -30,21 +28,4 @@ public static class ComputePrecision
 
     /// <summary>The name of what <paramref name="precision"/> resolves to here ("float32" or "bfloat16").</summary>
     public static string Resolve(string precision) => Of(precision) is null ? "float32" : "bfloat16";
-
-    private static bool ReadNativeBfloat16()
-    {
-        try
-        {
-            var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
-            return flags is not null && flags.Split(' ', ':', '\t').Any(f => f is "avx512_bf16" or "amx_bf16");
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
 }

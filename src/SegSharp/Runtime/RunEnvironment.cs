@@ -26,7 +26,7 @@ public sealed record RunEnvironment
         LibTorchVersion = TorchRuntime.LibTorchVersion,
         DotNetVersion = RuntimeInformation.FrameworkDescription,
         OperatingSystem = $"{RuntimeInformation.OSDescription} ({RuntimeInformation.RuntimeIdentifier})",
-        Cpu = CpuModel(),
+        Cpu = CpuInfo.Model,
         LogicalCores = Environment.ProcessorCount,
         Threads = TorchRuntime.ConfigureThreads(threads),
         Device = "cpu",
@@ -57,21 +57,5 @@ public sealed record RunEnvironment
         yield return ("device", Device);
         yield return ("deterministic_algorithms", DeterministicAlgorithms?.ToString().ToLowerInvariant() ?? "unavailable");
         yield return ("convolution_kernels", ConvolutionKernels);
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            if (File.Exists("/proc/cpuinfo"))
-            {
-                var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-                if (line is not null) return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-            }
-        }
-        catch (IOException)
-        {
-        }
-        return RuntimeInformation.ProcessArchitecture.ToString();
     }
 }

@@ -79,13 +79,6 @@ public static class Checkpoint
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
     }
 
-    public static byte[] ModelBytes(nn.Module model)
-    {
-        using var stream = new MemoryStream();
-        model.save(stream);
-        return stream.ToArray();
-    }
-
     /// <summary>SHA-256 over every parameter and buffer (name, dtype, shape, raw bytes) in state-dict order.</summary>
     public static string WeightsHash(nn.Module model)
     {
