@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole test suite (unit tests on tiny tensors plus short end-to-end runs on ../shared/datasets).
+# Runs the test suite: ./test.sh (everything: unit tests plus short end-to-end runs on ../shared/datasets), or
+# ./test.sh --fast (every unit test, no end-to-end training; under a minute). Other arguments go to dotnet test.
 set -euo pipefail
 cd "$(dirname "$0")"
-dotnet test SegSharp.slnx -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee /tmp/segsharp-test.log | grep -vE '^\s+Passed ' || true
+args=()
+for a in "$@"; do
+  if [ "$a" = "--fast" ]; then args+=(--filter "Tier!=EndToEnd"); else args+=("$a"); fi
+done
+dotnet test SegSharp.slnx -c Release --logger "console;verbosity=normal" "${args[@]}" 2>&1 | tee /tmp/segsharp-test.log | grep -vE '^\s+Passed ' || true
 # Fail if the run failed, and print the closing line CI reads ("N passed, N failed").
 count() { { grep -E "^\s+$1: [0-9]+\s*$" /tmp/segsharp-test.log || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)

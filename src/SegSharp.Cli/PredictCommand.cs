@@ -1,6 +1,7 @@
 using System.CommandLine;
-using SegSharp.Inference;
-using SegSharp.Models;
+using SegSharp.Configuration;
+using SegSharp.Foundation;
+using SegSharp.Workflows;
 
 namespace SegSharp.Cli;
 
@@ -14,27 +15,21 @@ public static class PredictCommand
         var input = new Option<string>("--input", "-i") { Description = "An image file or a folder of images.", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Output folder.", Required = true };
         var tile = new Option<int?>("--tile") { Description = "Sliding-window tile size in pixels (default: the checkpoint's evaluation.tile_size; 0 = whole image)." };
-        var overlap = new Option<double?>("--overlap") { Description = "Tile overlap as a fraction of the tile (default 0.25)." };
+        var overlap = new Option<double?>("--overlap") { Description = $"Tile overlap as a fraction of the tile, {Tiling.MinOverlap} to {Tiling.MaxOverlap} (default: the checkpoint's evaluation.tile_overlap)." };
         var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips." };
-        var precision = new Option<string?>("--precision") { Description = "auto (bfloat16 where the CPU has bfloat16 instructions), float32 or bfloat16 (default: the checkpoint's evaluation.precision)." };
-        precision.AcceptOnlyFromAmong(ComputePrecision.Inference);
+        var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
+        precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
         foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, precision }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
-            using var trained = TrainedModel.Load(parse.GetValue(checkpoint)!);
-            var settings = trained.Config.Evaluation;
-            int tileSize = parse.GetValue(tile) ?? settings.TileSize;
-            double tileOverlap = parse.GetValue(overlap) ?? settings.TileOverlap;
-            if (tileSize < 0 || tileOverlap is < 0 or >= 1)
-                throw new SegSharpException($"--tile {tileSize} / --overlap {tileOverlap}: the tile must be >= 0 and the overlap in [0, 1).");
-            trained.Model.ComputeType = ComputePrecision.Of(parse.GetValue(precision) ?? settings.Precision);
-            var files = FolderPredictor.Inputs(parse.GetValue(input)!);
-            var predictor = new FolderPredictor(trained, tileSize, tileOverlap, parse.GetValue(tta) || settings.FlipTta);
-            string folder = Path.GetFullPath(parse.GetValue(output)!);
+            string? precisionName = parse.GetValue(precision);
+            using var job = PredictionWorkflow.Open(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(output)!,
+                parse.GetValue(tile), parse.GetValue(overlap), parse.GetValue(tta),
+                precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"));
             int written = 0, skipped = 0;
-            Terminal.Run($"predicting {files.Count} image(s)", files.Count, progress =>
+            Terminal.Run($"predicting {job.Files.Count} image(s)", job.Files.Count, progress =>
             {
-                foreach (var result in predictor.Run(files, folder))
+                foreach (var result in job.Run())
                 {
                     if (result.Error is null) written++;
                     else
@@ -45,7 +40,7 @@ public static class PredictCommand
                     progress.Report(written + skipped);
                 }
             });
-            Console.WriteLine($"predict: {written} written, {skipped} skipped -> {folder}");
+            Console.WriteLine($"predict: {written} written, {skipped} skipped -> {job.Output}");
             return skipped == 0 ? 0 : 1;
         }));
         return command;

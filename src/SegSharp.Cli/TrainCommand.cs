@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using SegSharp.Configuration;
 using SegSharp.Training;
+using SegSharp.Workflows;
 using Spectre.Console;
 
 namespace SegSharp.Cli;
@@ -25,26 +26,23 @@ public static class TrainCommand
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             string? resumeDirectory = parse.GetValue(resume);
-            var overrides = parse.GetValue(sets)!.ToList();
-            string? configPath = parse.GetValue(config);
-            if (resumeDirectory is not null)
-            {
-                configPath = Path.Combine(resumeDirectory, "config.yaml");
-                if (!File.Exists(configPath))
-                    throw new SegSharpException($"--resume '{resumeDirectory}' has no config.yaml; it is not a SegSharp run directory.");
-                overrides.Add($"output.dir={Path.GetFullPath(resumeDirectory)}");
-            }
-            var loaded = SegSharpConfig.Load(configPath, overrides);
-            var result = Train(loaded, parse.GetValue(quiet));
-            if (result.Interrupted) return 130;
-            Console.WriteLine($"weights sha256: {result.WeightsHash}");
-            if (!parse.GetValue(noEvaluate)) return EvaluateCommand.Report(result.Run.Checkpoints.BestPath, result.Run.ReportDirectory, "val");
+            var overrides = parse.GetValue(sets)!;
+            if (resumeDirectory is not null && parse.GetValue(config) is not null)
+                throw new SegSharpException($"--resume '{resumeDirectory}' continues with the config saved there; drop --config (or start a new run without --resume).");
+            var loaded = resumeDirectory is not null
+                ? TrainingWorkflow.ResumeConfig(resumeDirectory, overrides)
+                : SegSharpConfig.Load(parse.GetValue(config), overrides);
+            var outcome = Train(loaded, parse.GetValue(quiet), !parse.GetValue(noEvaluate));
+            if (outcome.Training.Interrupted) return 130;
+            Console.WriteLine($"weights sha256: {outcome.Training.WeightsHash}");
+            if (outcome.Evaluation is not null) EvaluateCommand.Print(outcome.Evaluation);
             return 0;
         }));
         return command;
     }
 
-    public static TrainingResult Train(SegSharpConfig config, bool quiet)
+    /// <summary>Runs the training workflow with SIGINT/SIGTERM wired to a graceful stop and progress on the console.</summary>
+    public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -61,12 +59,12 @@ public static class TrainCommand
         });
         try
         {
-            if (quiet || !Terminal.Interactive) return new Trainer(config, new ConsoleTrainingObserver(null)).Run(stop.Token);
-            TrainingResult result = null!;
+            if (quiet || !Terminal.Interactive) return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null), evaluate, stop: stop.Token);
+            TrainingOutcome outcome = null!;
             AnsiConsole.Progress().AutoClear(true)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context => result = new Trainer(config, new ConsoleTrainingObserver(context)).Run(stop.Token));
-            return result;
+                .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate, stop: stop.Token));
+            return outcome;
         }
         finally
         {

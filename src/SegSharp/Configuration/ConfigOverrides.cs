@@ -17,7 +17,7 @@ public static class ConfigOverrides
             if (eq <= 0)
                 throw new ConfigException($"--set '{assignment}' is not of the form key.path=value (e.g. train.lr=0.01).");
             string path = assignment[..eq].Trim();
-            YamlNode value = ParseValue(assignment[(eq + 1)..].Trim());
+            YamlNode value = YamlDocument.ParseValue(assignment[(eq + 1)..].Trim(), $"--set '{assignment}'");
             Set(root, path, value, assignment);
         }
     }
@@ -75,20 +75,5 @@ public static class ConfigOverrides
             }
         }
         return parts;
-    }
-
-    private static YamlNode ParseValue(string text)
-    {
-        if (text.Length == 0) return new YamlScalarNode("");
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-            return stream.Documents.Count > 0 ? stream.Documents[0].RootNode : new YamlScalarNode(text);
-        }
-        catch (YamlDotNet.Core.YamlException)
-        {
-            return new YamlScalarNode(text);
-        }
     }
 }

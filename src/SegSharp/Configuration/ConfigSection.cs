@@ -1,4 +1,5 @@
 using System.Globalization;
+using SegSharp.Foundation;
 using YamlDotNet.RepresentationModel;
 
 namespace SegSharp.Configuration;
@@ -31,30 +32,16 @@ public sealed class ConfigSection
     /// <summary>What was read, defaults included, in reading order.</summary>
     public YamlMappingNode Effective { get; }
 
-    public static ConfigSection FromYaml(string text, string source)
-    {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new ConfigException($"{source}: not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}");
-        }
-        if (stream.Documents.Count == 0) return new ConfigSection(null, "", source);
-        if (stream.Documents[0].RootNode is YamlMappingNode map) return new ConfigSection(map, "", source);
-        if (stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" }) return new ConfigSection(null, "", source);
-        throw new ConfigException($"{source}: the top level must be a mapping of keys (e.g. 'train:'), not a {Kind(stream.Documents[0].RootNode)}.");
-    }
+    /// <summary>The root section of a YAML document (see <see cref="YamlDocument.ParseMapping"/> for the errors).</summary>
+    public static ConfigSection FromYaml(string text, string source, string example = "train:") =>
+        new(YamlDocument.ParseMapping(text, source, example), "", source);
 
     public bool Has(string key) => _node.Children.ContainsKey(new YamlScalarNode(key));
 
-    public string GetString(string key, string defaultValue, params string[] allowed)
+    /// <summary>Free text (a name, a path). A choice among names is an enum: use <see cref="GetEnum{T}(string, T)"/>.</summary>
+    public string GetString(string key, string defaultValue)
     {
         string value = Scalar(key) ?? defaultValue;
-        if (allowed.Length > 0 && !allowed.Contains(value, StringComparer.Ordinal))
-            throw Error(key, value, $"allowed: {string.Join(", ", allowed)}");
         Record(key, new YamlScalarNode(value));
         return value;
     }
@@ -97,6 +84,24 @@ public sealed class ConfigSection
             throw Error(key, text, RangeText("a number", min, max));
         if (!(value >= min && value <= max)) throw Error(key, Format(value), RangeText("a number", min, max));
         Record(key, new YamlScalarNode(Format(value)));
+        return value;
+    }
+
+    /// <summary>An option named by its enum's <see cref="Foundation.OptionNameAttribute"/>; an unknown name lists the choices.</summary>
+    public T GetEnum<T>(string key, T defaultValue) where T : struct, Enum
+    {
+        string text = Scalar(key) ?? OptionNames<T>.Name(defaultValue);
+        if (!OptionNames<T>.TryParse(text, out T value)) throw Error(key, text, $"one of {OptionNames<T>.Choices}");
+        Record(key, new YamlScalarNode(text));
+        return value;
+    }
+
+    /// <summary>A required option with no default: a missing key fails like an unknown name.</summary>
+    public T GetEnum<T>(string key) where T : struct, Enum
+    {
+        string text = Scalar(key) ?? throw Error(key, "(missing)", $"one of {OptionNames<T>.Choices}");
+        if (!OptionNames<T>.TryParse(text, out T value)) throw Error(key, text, $"one of {OptionNames<T>.Choices}");
+        Record(key, new YamlScalarNode(text));
         return value;
     }
 
@@ -158,7 +163,8 @@ public sealed class ConfigSection
     }
 
     /// <summary>A list of mappings, e.g. transforms; <paramref name="defaultItems"/> (YAML text) when absent.</summary>
-    public IReadOnlyList<ConfigSection> Sections(string key, string? defaultItems = null)
+    /// <param name="example">One item as the user would write it, for the error when an item is not a mapping.</param>
+    public IReadOnlyList<ConfigSection> Sections(string key, string example, string? defaultItems = null)
     {
         _used.Add(key);
         YamlSequenceNode? sequence = null;
@@ -173,9 +179,7 @@ public sealed class ConfigSection
         }
         else if (defaultItems is not null)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(defaultItems));
-            sequence = (YamlSequenceNode)stream.Documents[0].RootNode;
+            sequence = (YamlSequenceNode)YamlDocument.ParseValue(defaultItems, "built-in default");
         }
         sequence ??= new YamlSequenceNode();
         var result = new List<ConfigSection>();
@@ -183,7 +187,7 @@ public sealed class ConfigSection
         for (int i = 0; i < sequence.Children.Count; i++)
         {
             if (sequence.Children[i] is not YamlMappingNode item)
-                throw Error($"{key}[{i}]", Describe(sequence.Children[i]), "a mapping such as '{ name: hflip, p: 0.5 }'");
+                throw Error($"{key}[{i}]", Describe(sequence.Children[i]), $"a mapping such as '{example}'");
             var child = new ConfigSection(item, Join($"{key}[{i}]"), Source);
             _children.Add(child);
             result.Add(child);
@@ -281,10 +285,4 @@ public sealed class ConfigSection
         _ => node.ToString(),
     };
 
-    private static string Kind(YamlNode node) => node switch
-    {
-        YamlSequenceNode => "list",
-        YamlScalarNode => "single value",
-        _ => "node",
-    };
 }

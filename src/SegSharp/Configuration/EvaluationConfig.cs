@@ -18,16 +18,15 @@ public sealed record EvaluationConfig
     /// <summary>Average predictions over horizontal and vertical flips.</summary>
     public required bool FlipTta { get; init; }
 
-    /// <summary>float32, or bfloat16 (bfloat16 convolutions around float32 weights; faster on CPUs with BF16 units).</summary>
-    public required string Precision { get; init; }
+    public required InferencePrecision Precision { get; init; }
 
     internal static EvaluationConfig Read(ConfigSection s) => new()
     {
         Samples = s.GetInt("samples", 4, 0, 1000),
         Worst = s.GetInt("worst", 4, 0, 1000),
-        TileSize = s.GetInt("tile_size", 0, 0),
-        TileOverlap = s.GetDouble("tile_overlap", 0.25, 0.0, 0.9),
+        TileSize = s.GetInt("tile_size", 0, Tiling.MinTileSize, Tiling.MaxTileSize),
+        TileOverlap = s.GetDouble("tile_overlap", 0.25, Tiling.MinOverlap, Tiling.MaxOverlap),
         FlipTta = s.GetBool("flip_tta", false),
-        Precision = s.GetString("precision", "auto", Models.ComputePrecision.Inference),
+        Precision = s.GetEnum("precision", InferencePrecision.Auto),
     };
 }

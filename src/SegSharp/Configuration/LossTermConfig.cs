@@ -3,9 +3,7 @@ namespace SegSharp.Configuration;
 /// <summary>One weighted term of the training loss.</summary>
 public sealed record LossTermConfig
 {
-    public static readonly string[] Names = { "cross_entropy", "dice", "focal" };
-
-    public required string Name { get; init; }
+    public required LossKind Kind { get; init; }
     public required double Weight { get; init; }
 
     /// <summary>Cross-entropy: per-class weights, or null for equal weights.</summary>
@@ -20,8 +18,7 @@ public sealed record LossTermConfig
     /// <summary>Dice: leave class 0 out of the mean.</summary>
     public bool ExcludeBackground { get; init; }
 
-    /// <summary>Dice: multiclass (softmax over C channels) or binary (sigmoid on one channel).</summary>
-    public string Mode { get; init; } = "multiclass";
+    public DiceMode Mode { get; init; } = DiceMode.Multiclass;
 
     /// <summary>Focal: focusing parameter.</summary>
     public double Gamma { get; init; } = 2.0;
@@ -29,28 +26,30 @@ public sealed record LossTermConfig
     /// <summary>Focal: per-class weights alpha_c, or null.</summary>
     public double[]? Alpha { get; init; }
 
+    internal const string Example = "{ name: cross_entropy, weight: 1.0 }";
+
     internal static LossTermConfig Read(ConfigSection s)
     {
-        string name = s.GetString("name", "cross_entropy", Names);
+        var kind = s.GetEnum("name", LossKind.CrossEntropy);
         double weight = s.GetDouble("weight", 1.0, 0, 1e6);
-        return name switch
+        return kind switch
         {
-            "cross_entropy" => new LossTermConfig
+            LossKind.CrossEntropy => new LossTermConfig
             {
-                Name = name, Weight = weight,
+                Kind = kind, Weight = weight,
                 ClassWeights = s.Has("class_weights") ? s.GetDoubles("class_weights", Array.Empty<double>()) : null,
                 LabelSmoothing = s.GetDouble("label_smoothing", 0.0, 0.0, 0.999),
             },
-            "dice" => new LossTermConfig
+            LossKind.Dice => new LossTermConfig
             {
-                Name = name, Weight = weight,
+                Kind = kind, Weight = weight,
                 Smooth = s.GetDouble("smooth", 1.0, 0.0, 1e6),
                 ExcludeBackground = s.GetBool("exclude_background", false),
-                Mode = s.GetString("mode", "multiclass", "multiclass", "binary"),
+                Mode = s.GetEnum("mode", DiceMode.Multiclass),
             },
-            _ => new LossTermConfig
+            LossKind.Focal => new LossTermConfig
             {
-                Name = name, Weight = weight,
+                Kind = kind, Weight = weight,
                 Gamma = s.GetDouble("gamma", 2.0, 0.0, 100.0),
                 Alpha = s.Has("alpha") ? s.GetDoubles("alpha", Array.Empty<double>()) : null,
             },

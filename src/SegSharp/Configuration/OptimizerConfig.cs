@@ -3,7 +3,7 @@ namespace SegSharp.Configuration;
 /// <summary>Optimiser and its hyper-parameters.</summary>
 public sealed record OptimizerConfig
 {
-    public required string Name { get; init; }
+    public required OptimizerKind Kind { get; init; }
     public required double LR { get; init; }
     public required double WeightDecay { get; init; }
     public required double Momentum { get; init; }
@@ -16,7 +16,7 @@ public sealed record OptimizerConfig
     {
         var config = new OptimizerConfig
         {
-            Name = s.GetString("name", "adamw", "adam", "adamw", "sgd"),
+            Kind = s.GetEnum("name", OptimizerKind.AdamW),
             LR = s.GetDouble("lr", 1e-3, 1e-12, 100),
             WeightDecay = s.GetDouble("weight_decay", 1e-4, 0, 10),
             Momentum = s.GetDouble("momentum", 0.9, 0, 0.9999),
@@ -25,7 +25,7 @@ public sealed record OptimizerConfig
             Beta2 = s.GetDouble("beta2", 0.999, 0, 0.99999999),
             Epsilon = s.GetDouble("eps", 1e-8, 1e-16, 1),
         };
-        if (config.Nesterov && (config.Name != "sgd" || config.Momentum == 0))
+        if (config.Nesterov && (config.Kind != OptimizerKind.Sgd || config.Momentum == 0))
             throw s.Error("nesterov", "true", "true only with name: sgd and momentum > 0");
         return config;
     }

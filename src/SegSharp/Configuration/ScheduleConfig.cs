@@ -3,7 +3,7 @@ namespace SegSharp.Configuration;
 /// <summary>Learning-rate schedule, stepped once per optimiser step (iteration).</summary>
 public sealed record ScheduleConfig
 {
-    public required string Name { get; init; }
+    public required ScheduleKind Kind { get; init; }
 
     /// <summary>Iterations of linear warm-up from 0 to the base LR.</summary>
     public required int WarmupIterations { get; init; }
@@ -22,7 +22,7 @@ public sealed record ScheduleConfig
 
     internal static ScheduleConfig Read(ConfigSection s) => new()
     {
-        Name = s.GetString("name", "cosine", "constant", "step", "poly", "cosine"),
+        Kind = s.GetEnum("name", ScheduleKind.Cosine),
         WarmupIterations = s.GetInt("warmup_iters", 0, 0),
         StepSize = s.GetInt("step_size", 1000, 1),
         Gamma = s.GetDouble("gamma", 0.1, 0, 1),

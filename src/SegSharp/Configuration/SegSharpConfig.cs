@@ -10,8 +10,8 @@ namespace SegSharp.Configuration;
 public sealed record SegSharpConfig
 {
     public required DataConfig Data { get; init; }
-    public required Transforms.TransformPipeline TrainTransforms { get; init; }
-    public required Transforms.TransformPipeline ValidationTransforms { get; init; }
+    public required IReadOnlyList<TransformConfig> TrainTransforms { get; init; }
+    public required IReadOnlyList<TransformConfig> ValidationTransforms { get; init; }
     public required ModelConfig Model { get; init; }
     public required IReadOnlyList<LossTermConfig> Loss { get; init; }
     public required OptimizerConfig Optimizer { get; init; }
@@ -51,12 +51,10 @@ public sealed record SegSharpConfig
             if (!File.Exists(path))
                 throw new ConfigException($"Config '{path}' does not exist. Pass --config with a YAML file (see configs/), or omit it for the built-in default.");
             source = path;
-            text = File.ReadAllText(path);
+            text = ReadConfigFile(path);
             baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         }
-        var root = ParseTree(text, source);
-        ConfigOverrides.Apply(root, overrides ?? Array.Empty<string>());
-        return Read(new ConfigSection(root, "", source), source, baseDirectory);
+        return Parse(text, source, baseDirectory, overrides);
     }
 
     /// <summary>Reads config text (e.g. the copy inside a checkpoint); relative paths resolve against <paramref name="baseDirectory"/>.</summary>
@@ -76,24 +74,31 @@ public sealed record SegSharpConfig
         return reader.ReadToEnd();
     }
 
-    private static YamlMappingNode ParseTree(string text, string source)
+    private static YamlMappingNode ParseTree(string text, string source) =>
+        YamlDocument.ParseMapping(text, source, "train:") ?? new YamlMappingNode();
+
+    private static string ReadConfigFile(string path)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
-        if (stream.Documents.Count == 0) return new YamlMappingNode();
-        return stream.Documents[0].RootNode as YamlMappingNode ?? new YamlMappingNode();
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"Config '{path}' cannot be read: {e.Message} Check its permissions, or pass another --config.");
+        }
     }
 
     private static SegSharpConfig Read(ConfigSection root, string source, string baseDirectory)
     {
         var data = DataConfig.Read(root.Section("data"), baseDirectory);
         var transforms = root.Section("transforms");
-        var train = Transforms.TransformPipeline.Read(transforms.Sections("train"));
-        var validation = Transforms.TransformPipeline.Read(transforms.Sections("val"));
+        var train = transforms.Sections("train", TransformConfig.Example).Select(TransformConfig.Read).ToList();
+        var validation = transforms.Sections("val", TransformConfig.Example).Select(TransformConfig.Read).ToList();
         var model = ModelConfig.Read(root.Section("model"));
-        var lossTerms = root.Section("loss").Sections("terms", "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
+        var lossTerms = root.Section("loss").Sections("terms", LossTermConfig.Example, "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
             .Select(LossTermConfig.Read).ToList();
-        if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {string.Join(", ", LossTermConfig.Names)}.");
+        if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {Foundation.OptionNames<LossKind>.Choices}.");
         var optimizer = OptimizerConfig.Read(root.Section("optimizer"));
         var schedule = ScheduleConfig.Read(root.Section("schedule"));
         var trainConfig = TrainConfig.Read(root.Section("train"));

@@ -3,15 +3,13 @@ namespace SegSharp.Configuration;
 /// <summary>The training loop's settings.</summary>
 public sealed record TrainConfig
 {
-    public static readonly string[] Metrics = { "mean_dice", "mean_iou", "pixel_accuracy", "val_loss" };
-
     public required int Epochs { get; init; }
     public required int BatchSize { get; init; }
     public required long Seed { get; init; }
 
     /// <summary>libtorch intra-op threads; 0 = one per core. Part of what makes a run reproducible.</summary>
     public required int Threads { get; init; }
-    public required string Device { get; init; }
+    public required DeviceKind Device { get; init; }
 
     /// <summary>Optimiser steps per epoch; 0 = one pass over the training split.</summary>
     public required int IterationsPerEpoch { get; init; }
@@ -31,10 +29,9 @@ public sealed record TrainConfig
     /// <summary>Stop after N validations without improvement of <see cref="BestMetric"/>; 0 = never.</summary>
     public required int EarlyStopPatience { get; init; }
 
-    public required string BestMetric { get; init; }
+    public required BestMetric BestMetric { get; init; }
 
-    /// <summary>float32, or bf16-mixed (bfloat16 forward and backward, float32 master weights).</summary>
-    public required string Precision { get; init; }
+    public required TrainingPrecision Precision { get; init; }
 
     /// <summary>Images per validation batch.</summary>
     public required int ValidationBatchSize { get; init; }
@@ -45,15 +42,15 @@ public sealed record TrainConfig
         BatchSize = s.GetInt("batch_size", 8, 1, 4096),
         Seed = s.GetLong("seed", 42),
         Threads = s.GetInt("threads", 0, 0, 1024),
-        Device = s.GetString("device", "cpu", "cpu"),
+        Device = s.GetEnum("device", DeviceKind.Cpu),
         IterationsPerEpoch = s.GetInt("iters_per_epoch", 0, 0),
         ValidateEvery = s.GetInt("val_every", 1, 1),
         CheckpointEvery = s.GetInt("checkpoint_every", 0, 0),
         GradientClip = s.GetDouble("grad_clip", 0.0, 0.0),
         Accumulate = s.GetInt("accumulate", 1, 1, 1024),
         EarlyStopPatience = s.GetInt("early_stop_patience", 0, 0),
-        BestMetric = s.GetString("best_metric", "mean_dice", Metrics),
-        Precision = s.GetString("precision", "float32", Models.ComputePrecision.Training),
+        BestMetric = s.GetEnum("best_metric", BestMetric.MeanDice),
+        Precision = s.GetEnum("precision", TrainingPrecision.Float32),
         ValidationBatchSize = s.GetInt("val_batch_size", 2, 1, 4096),
     };
 }

@@ -1,5 +1,4 @@
 using SegSharp.Runtime;
-using SegSharp.Transforms;
 
 namespace SegSharp.Data;
 
@@ -13,13 +12,13 @@ namespace SegSharp.Data;
 public sealed class BatchLoader
 {
     private readonly ISegmentationDataset _dataset;
-    private readonly TransformPipeline _transforms;
+    private readonly ISampleTransform _transforms;
     private readonly long _seed;
     private readonly bool _shuffle;
     private readonly int _workers;
     private readonly int _prefetch;
 
-    public BatchLoader(ISegmentationDataset dataset, TransformPipeline transforms, int batchSize, long seed,
+    public BatchLoader(ISegmentationDataset dataset, ISampleTransform transforms, int batchSize, long seed,
         bool shuffle, int workers, int prefetch, int iterationsPerEpoch = 0)
     {
         if (dataset.Count == 0) throw new SegSharpException($"Dataset '{dataset.Description.Name}' split is empty; adjust the split.");

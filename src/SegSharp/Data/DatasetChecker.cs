@@ -48,7 +48,7 @@ public static class DatasetChecker
         {
             var (height, width) = ImageFiles.ReadSize(pair.Image);
             ImageFiles.ReadImage(pair.Image, description.Channels);
-            var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(pair.Mask, description.MaskEncoding == "rgb", description.MaskEncoding == "palette");
+            var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(pair.Mask, description.MaskEncoding == MaskEncoding.Rgb, description.MaskEncoding == MaskEncoding.Palette);
             if (maskHeight != height || maskWidth != width)
                 return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null, null, 0);
             var counts = new long[description.ClassCount];

@@ -8,8 +8,6 @@ namespace SegSharp.Data;
 /// </summary>
 public sealed record DatasetDescription
 {
-    public static readonly string[] Encodings = { "index", "values", "rgb", "palette" };
-
     public required string Name { get; init; }
     public required string SourcePath { get; init; }
     public required string Root { get; init; }
@@ -19,8 +17,7 @@ public sealed record DatasetDescription
     /// <summary>1 (grayscale) or 3 (RGB); images are converted to this on load.</summary>
     public required int Channels { get; init; }
 
-    /// <summary>index (value = class index), values (explicit map), rgb (colour map) or palette (PNG palette index).</summary>
-    public required string MaskEncoding { get; init; }
+    public required MaskEncoding MaskEncoding { get; init; }
     public required IReadOnlyList<ClassInfo> Classes { get; init; }
 
     /// <summary>Class-index value meaning "no label": excluded from losses and metrics.</summary>
@@ -36,7 +33,7 @@ public sealed record DatasetDescription
     {
         if (!File.Exists(path))
             throw new SegSharpException($"Dataset description '{path}' does not exist. Point data.dataset at a dataset YAML (see docs/dataset-format.md).");
-        var root = ConfigSection.FromYaml(File.ReadAllText(path), path);
+        var root = ConfigSection.FromYaml(File.ReadAllText(path), path, "classes:");
         var description = Read(root, path);
         root.Finish();
         return description;
@@ -51,7 +48,7 @@ public sealed record DatasetDescription
         string masks = s.GetString("masks", "masks");
         int channels = s.GetInt("channels", 3, 1, 3);
         if (channels == 2) throw s.Error("channels", "2", "1 (grayscale) or 3 (RGB)");
-        string encoding = s.GetString("mask_encoding", "index", Encodings);
+        var encoding = s.GetEnum("mask_encoding", MaskEncoding.Index);
         var classes = ReadClasses(s, encoding);
         int ignoreIndex = s.GetInt("ignore_index", 255, 0, 65535);
         if (ignoreIndex < classes.Count)
@@ -67,9 +64,9 @@ public sealed record DatasetDescription
         };
     }
 
-    private static List<ClassInfo> ReadClasses(ConfigSection s, string encoding)
+    private static List<ClassInfo> ReadClasses(ConfigSection s, MaskEncoding encoding)
     {
-        var items = s.Sections("classes");
+        var items = s.Sections("classes", "{ name: background, value: 0 }");
         if (items.Count < 1) throw s.Error("classes", "[]", "a list of at least one class, e.g. '- { name: background, value: 0 }'");
         var classes = new List<ClassInfo>();
         var seen = new Dictionary<int, string>();
@@ -82,26 +79,26 @@ public sealed record DatasetDescription
                 : ClassPalette.Default(i);
             int value = encoding switch
             {
-                "index" => c.GetInt("value", i, i, i),
-                "rgb" => color[0] << 16 | color[1] << 8 | color[2],
-                "palette" => c.GetInt("value", i, 0, 255),
-                _ => c.Has("value") ? c.GetInt("value", 0, 0, 65535) : throw c.Error("value", "(missing)", "the mask value of this class, e.g. value: 255"),
+                MaskEncoding.Index => c.GetInt("value", i, i, i),
+                MaskEncoding.Rgb => color[0] << 16 | color[1] << 8 | color[2],
+                MaskEncoding.Palette => c.GetInt("value", i, 0, 255),
+                MaskEncoding.Values => c.Has("value") ? c.GetInt("value", 0, 0, 65535) : throw c.Error("value", "(missing)", "the mask value of this class, e.g. value: 255"),
             };
-            if (encoding == "rgb" && !c.Has("color"))
+            if (encoding == MaskEncoding.Rgb && !c.Has("color"))
                 throw c.Error("color", "(missing)", "the class's RGB colour in the masks, e.g. color: [255, 0, 0]");
             if (seen.TryGetValue(value, out string? other))
-                throw c.Error(encoding == "rgb" ? "color" : "value", value.ToString(), $"a value not already used by class '{other}'");
+                throw c.Error(encoding == MaskEncoding.Rgb ? "color" : "value", value.ToString(), $"a value not already used by class '{other}'");
             seen[value] = className;
             classes.Add(new ClassInfo(i, className, value, color));
         }
         return classes;
     }
 
-    private static List<int> ReadIgnoreValues(ConfigSection s, string encoding)
+    private static List<int> ReadIgnoreValues(ConfigSection s, MaskEncoding encoding)
     {
-        if (encoding != "rgb") return s.GetInts("ignore_values", Array.Empty<int>(), null, 0).ToList();
+        if (encoding != MaskEncoding.Rgb) return s.GetInts("ignore_values", Array.Empty<int>(), null, 0).ToList();
         // RGB ignore values are colours: [[r, g, b], ...] packed to one int each.
-        var colors = s.Sections("ignore_colors");
+        var colors = s.Sections("ignore_colors", "{ color: [0, 0, 0] }");
         return colors.Select(c =>
         {
             int[] rgb = c.GetInts("color", new[] { 0, 0, 0 }, 3, 0);
@@ -111,8 +108,8 @@ public sealed record DatasetDescription
 
     private static SplitSpec ReadSplit(ConfigSection s, string baseDir)
     {
-        string method = s.GetString("method", "ratio", "ratio", "lists");
-        if (method == "lists")
+        var method = s.GetEnum("method", SplitMethod.Ratio);
+        if (method == SplitMethod.Lists)
         {
             return new SplitSpec(method, 0, 0,
                 Path.GetFullPath(Path.Combine(baseDir, s.GetString("train", "train.txt"))),

@@ -8,7 +8,7 @@ public sealed record DatasetSplit(ISegmentationDataset Train, ISegmentationDatas
     public static DatasetSplit Create(ISegmentationDataset dataset)
     {
         var spec = dataset.Description.Split;
-        if (spec.Method == "lists") return FromLists(dataset, spec);
+        if (spec.Method == SplitMethod.Lists) return FromLists(dataset, spec);
         int count = dataset.Count;
         int validation = (int)Math.Round(count * spec.ValidationFraction);
         if (spec.ValidationFraction > 0) validation = Math.Clamp(validation, 1, count - 1);

@@ -33,7 +33,7 @@ public sealed class FolderDataset : ISegmentationDataset
     {
         var (stem, imagePath, maskPath) = _pairs[index];
         var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels);
-        var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == "rgb", Description.MaskEncoding == "palette");
+        var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb, Description.MaskEncoding == MaskEncoding.Palette);
         if (maskHeight != height || maskWidth != width)
             throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.");
         return new Sample(stem, pixels, _schema.Map(raw, maskPath), Description.Channels, height, width, Description.IgnoreIndex);

@@ -45,5 +45,5 @@ public sealed class LabelSchema
         return new SegSharpException($"Mask '{path}' holds value {Format(value)}, which the class map does not name (known: {known}). Add it to classes or set ignore_values.");
     }
 
-    public string Format(int value) => Description.MaskEncoding == "rgb" ? $"#{value:X6}" : value.ToString();
+    public string Format(int value) => Description.MaskEncoding == MaskEncoding.Rgb ? $"#{value:X6}" : value.ToString();
 }

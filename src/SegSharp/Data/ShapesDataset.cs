@@ -20,10 +20,10 @@ public sealed class ShapesDataset : ISegmentationDataset
         Description = new DatasetDescription
         {
             Name = "shapes", SourcePath = Spec, Root = Spec, ImagesDirectory = Spec, MasksDirectory = Spec,
-            Channels = 3, MaskEncoding = "index",
+            Channels = 3, MaskEncoding = MaskEncoding.Index,
             Classes = new[] { "background", "disc", "square", "triangle" }.Select((n, i) => new ClassInfo(i, n, i, ClassPalette.Default(i))).ToList(),
             IgnoreIndex = 255, IgnoreValues = Array.Empty<int>(),
-            Split = new SplitSpec("ratio", 0.2, 0, null, null),
+            Split = new SplitSpec(SplitMethod.Ratio, 0.2, 0, null, null),
         };
     }
 

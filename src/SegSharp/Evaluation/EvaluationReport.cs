@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using SegSharp.Data;
-using SegSharp.Training;
+using SegSharp.Foundation;
 
 namespace SegSharp.Evaluation;
 
@@ -16,7 +15,8 @@ public static class EvaluationReport
     public const string EmptyClassPolicy =
         "A class absent from both ground truth and prediction has no IoU or Dice and is excluded from the means (never NaN, never counted as 1 or 0).";
 
-    public static string Write(string directory, EvaluationOutcome outcome, IReadOnlyList<EpochRecord> history, string title, string checkpoint)
+    /// <param name="curves">Training curves to draw (none when the model's run folder is not at hand).</param>
+    public static string Write(string directory, EvaluationOutcome outcome, IReadOnlyList<ReportChart> curves, string title, string checkpoint)
     {
         Directory.CreateDirectory(directory);
         var overlays = Path.Combine(directory, "overlays");
@@ -27,34 +27,15 @@ public static class EvaluationReport
         using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) OverlayRenderer.SavePng(confusion, Path.Combine(directory, "confusion.png"));
         foreach (var (kind, score, png) in outcome.Panels)
             AtomicFile.WriteAllBytes(Path.Combine(overlays, $"{kind}-{Safe(score.Name)}.png"), png);
-        var curves = Curves(history);
-        foreach (var (file, _, series) in curves)
+        foreach (var curve in curves)
         {
-            using var chart = LineChart.Png(series);
-            OverlayRenderer.SavePng(chart, Path.Combine(directory, file));
+            using var chart = LineChart.Png(curve.Series);
+            OverlayRenderer.SavePng(chart, Path.Combine(directory, curve.File));
         }
         string html = Html(outcome, curves, title, checkpoint);
         string path = Path.Combine(directory, "report.html");
         AtomicFile.WriteAllText(path, html);
         return path;
-    }
-
-    private static List<(string File, string Title, IReadOnlyList<ChartSeries> Series)> Curves(IReadOnlyList<EpochRecord> history)
-    {
-        var result = new List<(string, string, IReadOnlyList<ChartSeries>)>();
-        if (history.Count == 0) return result;
-        var validated = history.Where(h => h.MeanIoU.HasValue).ToList();
-        var loss = new List<ChartSeries> { new("train loss", history.Select(h => ((double)h.Epoch, h.TrainLoss)).ToList(), "#1f77b4") };
-        if (validated.Count > 0) loss.Add(new("validation loss", validated.Select(h => ((double)h.Epoch, h.ValidationLoss ?? double.NaN)).ToList(), "#d62728"));
-        result.Add(("loss.png", "Loss per epoch", loss));
-        if (validated.Count > 0)
-            result.Add(("miou.png", "Validation mean IoU and mean Dice per epoch", new List<ChartSeries>
-            {
-                new("mean IoU", validated.Select(h => ((double)h.Epoch, h.MeanIoU!.Value)).ToList(), "#2ca02c"),
-                new("mean Dice", validated.Select(h => ((double)h.Epoch, h.MeanDice!.Value)).ToList(), "#9467bd"),
-            }));
-        result.Add(("lr.png", "Learning rate at the end of each epoch", new List<ChartSeries> { new("learning rate", history.Select(h => ((double)h.Epoch, h.LR)).ToList(), "#ff7f0e") }));
-        return result;
     }
 
     private static void WriteMetricsJson(string path, EvaluationOutcome outcome, string checkpoint)
@@ -71,7 +52,7 @@ public static class EvaluationReport
             confusion = Enumerable.Range(0, m.Confusion.GetLength(0)).Select(t => Enumerable.Range(0, m.Confusion.GetLength(1)).Select(p => m.Confusion[t, p]).ToArray()),
             per_image = outcome.Result.Images.Select(s => new { name = s.Name, mean_iou = s.MeanIoU, mean_dice = s.MeanDice }),
         };
-        AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json, RunDirectory.Pretty) + "\n");
+        AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json, JsonFormats.Pretty) + "\n");
     }
 
     private static string PerClassCsv(SegmentationMetrics m)
@@ -82,7 +63,7 @@ public static class EvaluationReport
         return csv.ToString();
     }
 
-    private static string Html(EvaluationOutcome outcome, List<(string File, string Title, IReadOnlyList<ChartSeries> Series)> curves, string title, string checkpoint)
+    private static string Html(EvaluationOutcome outcome, IReadOnlyList<ReportChart> curves, string title, string checkpoint)
     {
         var m = outcome.Result.Metrics;
         var h = new StringBuilder();
@@ -121,7 +102,7 @@ public static class EvaluationReport
         if (curves.Count > 0)
         {
             h.Append("<h2>Training curves</h2>");
-            foreach (var (_, chartTitle, series) in curves) h.Append("<figure>").Append(LineChart.Svg(chartTitle, "epoch", series)).Append("</figure>");
+            foreach (var curve in curves) h.Append("<figure>").Append(LineChart.Svg(curve.Title, "epoch", curve.Series)).Append("</figure>");
         }
         foreach (var kind in new[] { "sample", "worst" })
         {

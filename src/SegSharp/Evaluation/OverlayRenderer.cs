@@ -1,6 +1,7 @@
 using SegSharp.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using SegSharp.Foundation;
 
 namespace SegSharp.Evaluation;
 

@@ -62,13 +62,4 @@ public sealed record SegmentationMetrics
             Confusion = confusion,
         };
     }
-
-    /// <summary>The figure a config names: mean_dice, mean_iou or pixel_accuracy.</summary>
-    public double Get(string metric) => metric switch
-    {
-        "mean_dice" => MeanDice,
-        "mean_iou" => MeanIoU,
-        "pixel_accuracy" => PixelAccuracy,
-        _ => throw new ArgumentException($"Unknown metric '{metric}'.", nameof(metric)),
-    };
 }

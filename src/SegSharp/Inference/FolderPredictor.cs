@@ -16,15 +16,18 @@ public sealed class FolderPredictor
 {
     private readonly TrainedModel _trained;
     private readonly TiledPredictor _predictor;
-    private readonly TransformPipeline _photometric;
-    private readonly DatasetDescription _description;
+    private readonly TransformPipeline _preprocessing;
+    private readonly IReadOnlyList<ClassInfo> _classes;
+    private readonly int _channels;
 
+    /// <summary>Everything it needs comes from the model file: preprocessing, channels, classes and colours.</summary>
     public FolderPredictor(TrainedModel trained, int tileSize, double overlap, bool flipTta)
     {
         _trained = trained;
         _predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta);
-        _photometric = new TransformPipeline(trained.Config.ValidationTransforms.Steps.Where(t => t is Normalize).ToList());
-        _description = DatasetFactory.Open(trained.Config.Data.Dataset).Description;
+        _preprocessing = TransformPipeline.Create(trained.Card.Preprocessing);
+        _classes = trained.Card.ClassInfos();
+        _channels = trained.Card.InputChannels;
     }
 
     /// <summary>Image files to predict: the file itself, or the folder's images in natural name order.</summary>
@@ -43,13 +46,15 @@ public sealed class FolderPredictor
         string masks = Path.Combine(output, "masks"), overlays = Path.Combine(output, "overlays");
         Directory.CreateDirectory(masks);
         Directory.CreateDirectory(overlays);
-        var palette = _description.Classes.Select(c => c.Color).ToList();
-        Task<(float[], int, int)>? next = files.Count > 0 ? Task.Run(() => ImageFiles.ReadImage(files[0], _description.Channels)) : null;
+        var palette = _classes.Select(c => c.Color).ToList();
+        Task<(float[], int, int)>? next = files.Count > 0 ? Task.Run(() => ImageFiles.ReadImage(files[0], _channels)) : null;
         for (int i = 0; i < files.Count; i++)
         {
             string file = files[i];
             var current = next!;
-            next = i + 1 < files.Count ? Task.Run(() => ImageFiles.ReadImage(files[i + 1], _description.Channels)) : null;
+            // The loop variable is shared by every iteration: the decode task must capture the next file's name, not i.
+            string? nextFile = i + 1 < files.Count ? files[i + 1] : null;
+            next = nextFile is not null ? Task.Run(() => ImageFiles.ReadImage(nextFile, _channels)) : null;
             (float[] Pixels, int Height, int Width) image = default;
             string? error = null;
             try
@@ -68,7 +73,7 @@ public sealed class FolderPredictor
 
     private PredictionResult PredictOne(string file, float[] pixels, int height, int width, string masks, string overlays, IReadOnlyList<byte[]> palette)
     {
-        var sample = _photometric.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _description.Channels, height, width, _description.IgnoreIndex), new Runtime.SeededRandom(0));
+        var sample = _preprocessing.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _channels, height, width, _trained.Card.IgnoreIndex), new Runtime.SeededRandom(0));
         int[] prediction;
         using (var scope = NewDisposeScope())
         {
@@ -78,10 +83,10 @@ public sealed class FolderPredictor
         string name = Path.GetFileNameWithoutExtension(file);
         string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
         IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
-        var shown = OverlayRenderer.Display(pixels, _description.Channels, height, width);
-        using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Blend(shown, OverlayRenderer.Colorize(prediction, _description.Classes)), height, width))
+        var shown = OverlayRenderer.Display(pixels, _channels, height, width);
+        using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Blend(shown, OverlayRenderer.Colorize(prediction, _classes)), height, width))
             OverlayRenderer.SavePng(overlay, overlayPath);
-        var counts = new long[_description.ClassCount];
+        var counts = new long[_classes.Count];
         foreach (int v in prediction) counts[v]++;
         return new PredictionResult(file, maskPath, overlayPath, null, counts);
     }

@@ -26,10 +26,12 @@ public sealed class WeightedLoss : ISegmentationLoss
 
     /// <summary>Builds the loss a config's terms describe, for a dataset's ignore index.</summary>
     public static WeightedLoss Create(IReadOnlyList<LossTermConfig> terms, long ignoreIndex) =>
-        new(terms.Select(t => (t.Weight, (ISegmentationLoss)(t.Name switch
-        {
-            "cross_entropy" => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing),
-            "dice" => new DiceLoss(ignoreIndex, t.Smooth, t.ExcludeBackground, t.Mode == "binary"),
-            _ => new FocalLoss(ignoreIndex, t.Gamma, t.Alpha),
-        }))).ToList());
+        new(terms.Select(t => (t.Weight, Create(t, ignoreIndex))).ToList());
+
+    private static ISegmentationLoss Create(LossTermConfig t, long ignoreIndex) => t.Kind switch
+    {
+        LossKind.CrossEntropy => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing),
+        LossKind.Dice => new DiceLoss(ignoreIndex, t.Smooth, t.ExcludeBackground, t.Mode == DiceMode.Binary),
+        LossKind.Focal => new FocalLoss(ignoreIndex, t.Gamma, t.Alpha),
+    };
 }

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> _pooling;
     private readonly nn.Module<Tensor, Tensor> _projection;
 
-    public AtrousSpatialPyramidPooling(long input, long output, int[] rates, string norm) : base(nameof(AtrousSpatialPyramidPooling))
+    public AtrousSpatialPyramidPooling(long input, long output, int[] rates, NormKind norm) : base(nameof(AtrousSpatialPyramidPooling))
     {
         bool bias = Norms.ConvBias(norm);
         _branches.Add(nn.Sequential(Convolution.Plain(input, output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true)));

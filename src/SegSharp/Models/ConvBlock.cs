@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ public sealed class ConvBlock : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> _layers;
 
-    public ConvBlock(long input, long output, string norm) : base(nameof(ConvBlock))
+    public ConvBlock(long input, long output, NormKind norm) : base(nameof(ConvBlock))
     {
         bool bias = Norms.ConvBias(norm);
         _layers = nn.Sequential(

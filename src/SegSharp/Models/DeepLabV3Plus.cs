@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,7 +17,7 @@ public sealed class DeepLabV3Plus : SegmentationModel
     private readonly nn.Module<Tensor, Tensor> _refine;
     private readonly nn.Module<Tensor, Tensor> _head;
 
-    public DeepLabV3Plus(int inputChannels, int classes, string encoder = "resnet34", string norm = "batch", bool padInputs = true)
+    public DeepLabV3Plus(int inputChannels, int classes, EncoderKind encoder = EncoderKind.ResNet34, NormKind norm = NormKind.Batch, bool padInputs = true)
         : base(nameof(DeepLabV3Plus), inputChannels, classes, 16, padInputs)
     {
         bool bias = Norms.ConvBias(norm);

@@ -13,12 +13,11 @@ public static class ModelFactory
         // initial weights a function of the seed alone.
         using var guard = Runtime.NativeScalarGuard.Enter();
         torch.random.manual_seed(seed);
-        bool pad = config.InputPolicy == "pad";
-        return config.Name switch
+        bool pad = config.InputPolicy == InputPolicy.Pad;
+        return config.Kind switch
         {
-            "unet" => new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
-            "deeplabv3plus" => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad),
-            _ => throw new SegSharpException($"Unknown model '{config.Name}'; use one of {string.Join(", ", ModelConfig.Names)}."),
+            ModelKind.UNet => new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
+            ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad),
         };
     }
 }

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,14 +15,13 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
     private readonly nn.Module<Tensor, Tensor> _stem;
     private readonly nn.Module<Tensor, Tensor> _layer1, _layer2, _layer3, _layer4;
 
-    public ResNetEncoder(string name, int inputChannels, string norm) : base(nameof(ResNetEncoder))
+    public ResNetEncoder(EncoderKind kind, int inputChannels, NormKind norm) : base(nameof(ResNetEncoder))
     {
-        (int[] blocks, bool bottleneck) = name switch
+        (int[] blocks, bool bottleneck) = kind switch
         {
-            "resnet18" => (new[] { 2, 2, 2, 2 }, false),
-            "resnet34" => (new[] { 3, 4, 6, 3 }, false),
-            "resnet50" => (new[] { 3, 4, 6, 3 }, true),
-            _ => throw new SegSharpException($"Unknown encoder '{name}'; use resnet18, resnet34 or resnet50."),
+            EncoderKind.ResNet18 => (new[] { 2, 2, 2, 2 }, false),
+            EncoderKind.ResNet34 => (new[] { 3, 4, 6, 3 }, false),
+            EncoderKind.ResNet50 => (new[] { 3, 4, 6, 3 }, true),
         };
         int expansion = bottleneck ? 4 : 1;
         bool bias = Norms.ConvBias(norm);
@@ -48,7 +48,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         return (low.MoveToOuterDisposeScope(), high.MoveToOuterDisposeScope());
     }
 
-    private static Sequential Stage(ref long channels, long width, int count, int stride, int dilation, bool bottleneck, int expansion, string norm)
+    private static Sequential Stage(ref long channels, long width, int count, int stride, int dilation, bool bottleneck, int expansion, NormKind norm)
     {
         var blocks = new List<nn.Module<Tensor, Tensor>>();
         for (int i = 0; i < count; i++)

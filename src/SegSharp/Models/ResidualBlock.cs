@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> _body;
     private readonly nn.Module<Tensor, Tensor>? _shortcut;
 
-    public ResidualBlock(long input, long width, int stride, int dilation, bool bottleneck, int expansion, string norm) : base(nameof(ResidualBlock))
+    public ResidualBlock(long input, long width, int stride, int dilation, bool bottleneck, int expansion, NormKind norm) : base(nameof(ResidualBlock))
     {
         bool bias = Norms.ConvBias(norm);
         long output = width * expansion;

@@ -15,7 +15,7 @@ namespace SegSharp.Runtime;
 /// channels. The same build is right on an Intel Xeon with AVX-512. Capping oneDNN's ISA at AVX2 does not help
 /// (same defect at 8 channels); SSE4.1 does, at a third of the speed.
 ///
-/// What SegSharp does: when this check finds the defect, <see cref="Models.Convolution"/> pads the affected
+/// What SegSharp does: when this check finds the defect, SegSharp's Convolution module (Models stage) pads the affected
 /// convolutions' output channels with zero filters up to the next multiple of 16 and slices them off again. The
 /// extra channels are zero in the output and get zero gradient, so results equal the unpadded convolution's; the
 /// cost is confined to layers with few channels. The check itself uses fixed, non-random data (it must not move

@@ -18,10 +18,14 @@ public sealed record RunEnvironment
     public required bool? DeterministicAlgorithms { get; init; }
     public required string ConvolutionKernels { get; init; }
 
+    /// <summary>This build's version and commit (e.g. "0.1.0+1a2b3c4").</summary>
+    public static string CurrentSegSharpVersion { get; } =
+        typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
     /// <summary>Reads the environment after applying <paramref name="threads"/> (0 = libtorch's default).</summary>
     public static RunEnvironment Capture(int threads) => new()
     {
-        SegSharpVersion = typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown",
+        SegSharpVersion = CurrentSegSharpVersion,
         TorchSharpVersion = TorchRuntime.TorchSharpVersion,
         LibTorchVersion = TorchRuntime.LibTorchVersion,
         DotNetVersion = RuntimeInformation.FrameworkDescription,

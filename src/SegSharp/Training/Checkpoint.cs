@@ -2,38 +2,38 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using SegSharp.Foundation;
+using SegSharp.Models;
 using static TorchSharp.torch;
 
 namespace SegSharp.Training;
 
 /// <summary>
-/// A checkpoint file: data only, never code. Layout: the magic "SEGSHARP-CKPT-1\n", then three length-prefixed
-/// sections (state as JSON, model tensors in TorchSharp's format, optimiser state), then the SHA-256 of all
-/// preceding bytes. A truncated or altered file fails the checksum before anything is deserialised.
+/// A checkpoint file: data only, never code. Layout: the magic "SEGSHARP-CKPT-2\n", then four length-prefixed
+/// sections (the <see cref="ModelCard"/> as JSON, the training state as JSON, model tensors in TorchSharp's format,
+/// optimiser state), then the SHA-256 of all preceding bytes. A truncated or altered file fails the checksum
+/// before anything is deserialised. Files of format 1 ("SEGSHARP-CKPT-1\n": state, model, optimiser; no card)
+/// still parse, with <see cref="CheckpointContents.Card"/> null.
 /// </summary>
 public static class Checkpoint
 {
-    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("SEGSHARP-CKPT-1\n");
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("SEGSHARP-CKPT-2\n");
+    private static readonly byte[] MagicVersion1 = Encoding.ASCII.GetBytes("SEGSHARP-CKPT-1\n");
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        WriteIndented = false,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-    };
+    public static JsonSerializerOptions Json => JsonFormats.Compact;
 
     /// <summary>
     /// Serialises state, model and optimiser into one buffer sized from the tensors up front, each section written
     /// in place (no per-section copies): a checkpoint costs one allocation of its own size, not four or five.
     /// </summary>
-    public static ReadOnlyMemory<byte> Serialize(TrainingState state, nn.Module model, optim.Optimizer? optimizer)
+    public static ReadOnlyMemory<byte> Serialize(ModelCard card, TrainingState state, nn.Module model, optim.Optimizer? optimizer)
     {
         long tensorBytes = model.state_dict().Values.Sum(t => t.NumberOfElements * t.ElementSize);
         // Adam/AdamW keep two moments per parameter; SGD with momentum one. A low estimate only costs a regrowth.
         long estimate = tensorBytes * (optimizer is null ? 1 : 3) + (1 << 20);
         var body = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
         body.Write(Magic);
+        WriteSection(body, stream => stream.Write(JsonSerializer.SerializeToUtf8Bytes(card, Json)));
         WriteSection(body, stream => stream.Write(JsonSerializer.SerializeToUtf8Bytes(state, Json)));
         WriteSection(body, stream =>
         {
@@ -51,18 +51,39 @@ public static class Checkpoint
     }
 
     /// <summary>Checks the checksum and returns the sections; throws <see cref="InvalidDataException"/> naming the problem.</summary>
-    public static (TrainingState State, byte[] Model, byte[] Optimizer) Parse(byte[] bytes)
+    public static CheckpointContents Parse(byte[] bytes)
     {
-        if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
-            throw new InvalidDataException("not a SegSharp checkpoint (bad header or truncated)");
+        bool current = bytes.Length >= Magic.Length + 32 && bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic);
+        bool version1 = bytes.Length >= Magic.Length + 32 && bytes.AsSpan(0, MagicVersion1.Length).SequenceEqual(MagicVersion1);
+        if (!current && !version1)
+        {
+            bool newer = bytes.Length > 15 && Encoding.ASCII.GetString(bytes, 0, 14) == "SEGSHARP-CKPT-";
+            throw new InvalidDataException(newer
+                ? $"written by a newer SegSharp (format {Encoding.ASCII.GetString(bytes, 14, 1)}); update SegSharp to read it"
+                : "not a SegSharp checkpoint (bad header or truncated)");
+        }
         var expected = bytes.AsSpan(bytes.Length - 32);
         if (!SHA256.HashData(bytes.AsSpan(0, bytes.Length - 32)).AsSpan().SequenceEqual(expected))
             throw new InvalidDataException("checksum mismatch (the file is truncated or corrupt)");
         int position = Magic.Length;
-        var state = ReadSection(bytes, ref position);
-        var model = ReadSection(bytes, ref position);
-        var optimizer = ReadSection(bytes, ref position);
-        return (JsonSerializer.Deserialize<TrainingState>(state, Json) ?? throw new InvalidDataException("empty state"), model, optimizer);
+        ModelCard? card = null;
+        try
+        {
+            if (current)
+            {
+                card = JsonSerializer.Deserialize<ModelCard>(ReadSection(bytes, ref position), Json) ?? throw new InvalidDataException("empty model card");
+                if (card.Format > ModelCard.CurrentFormat)
+                    throw new InvalidDataException($"its model card has format {card.Format}, newer than this SegSharp reads ({ModelCard.CurrentFormat}); update SegSharp");
+            }
+            var state = JsonSerializer.Deserialize<TrainingState>(ReadSection(bytes, ref position), Json) ?? throw new InvalidDataException("empty state");
+            var model = ReadSection(bytes, ref position);
+            var optimizer = ReadSection(bytes, ref position);
+            return new CheckpointContents(card, state, model, optimizer);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"its metadata does not parse ({e.Message})");
+        }
     }
 
     public static void LoadModel(nn.Module model, byte[] bytes)

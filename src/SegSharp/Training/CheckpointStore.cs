@@ -1,4 +1,4 @@
-using SegSharp.Data;
+using SegSharp.Foundation;
 
 namespace SegSharp.Training;
 
@@ -9,10 +9,10 @@ namespace SegSharp.Training;
 /// </summary>
 public sealed class CheckpointStore
 {
-    public CheckpointStore(string directory)
+    public CheckpointStore(string directory, bool create = true)
     {
         Directory = directory;
-        System.IO.Directory.CreateDirectory(directory);
+        if (create) System.IO.Directory.CreateDirectory(directory);
     }
 
     public string Directory { get; }
@@ -61,15 +61,14 @@ public sealed class CheckpointStore
     /// The newest checkpoint that passes its checksum, trying last then previous; each one skipped is reported
     /// through <paramref name="report"/>. Null when there is none.
     /// </summary>
-    public (string Path, TrainingState State, byte[] Model, byte[] Optimizer)? LoadNewestValid(Action<string> report)
+    public (string Path, CheckpointContents Contents)? LoadNewestValid(Action<string> report)
     {
         foreach (var path in new[] { LastPath, PreviousPath })
         {
             if (!File.Exists(path)) continue;
             try
             {
-                var (state, model, optimizer) = Checkpoint.Parse(File.ReadAllBytes(path));
-                return (path, state, model, optimizer);
+                return (path, Checkpoint.Parse(File.ReadAllBytes(path)));
             }
             catch (InvalidDataException e)
             {

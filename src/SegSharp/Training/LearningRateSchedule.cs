@@ -17,12 +17,12 @@ public static class LearningRateSchedule
         long t = step - warmup, span = Math.Max(1, totalSteps - warmup);
         double progress = Math.Clamp((double)t / span, 0, 1);
         double floor = baseLR * schedule.MinFactor;
-        return schedule.Name switch
+        return schedule.Kind switch
         {
-            "constant" => baseLR,
-            "step" => baseLR * Math.Pow(schedule.Gamma, t / schedule.StepSize),
-            "poly" => floor + (baseLR - floor) * Math.Pow(1 - progress, schedule.Power),
-            _ => floor + (baseLR - floor) * 0.5 * (1 + Math.Cos(Math.PI * progress)),
+            ScheduleKind.Constant => baseLR,
+            ScheduleKind.Step => baseLR * Math.Pow(schedule.Gamma, t / schedule.StepSize),
+            ScheduleKind.Poly => floor + (baseLR - floor) * Math.Pow(1 - progress, schedule.Power),
+            ScheduleKind.Cosine => floor + (baseLR - floor) * 0.5 * (1 + Math.Cos(Math.PI * progress)),
         };
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SegSharp.Data;
+using SegSharp.Foundation;
 
 namespace SegSharp.Training;
 
@@ -11,11 +11,12 @@ namespace SegSharp.Training;
 /// </summary>
 public sealed class RunDirectory
 {
-    public RunDirectory(string path)
+    /// <param name="create">Create the folder and checkpoints/ if missing (false to only read an existing run).</param>
+    public RunDirectory(string path, bool create = true)
     {
         Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(Path);
-        Checkpoints = new CheckpointStore(System.IO.Path.Combine(Path, "checkpoints"));
+        if (create) Directory.CreateDirectory(Path);
+        Checkpoints = new CheckpointStore(System.IO.Path.Combine(Path, "checkpoints"), create);
     }
 
     public string Path { get; }
@@ -27,7 +28,7 @@ public sealed class RunDirectory
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public void WriteJson(string name, object value) =>
-        AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(value, value.GetType(), Pretty) + "\n");
+        AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(value, value.GetType(), JsonFormats.Pretty) + "\n");
 
     public void WriteText(string name, string text) => AtomicFile.WriteAllText(File(name), text);
 
@@ -58,8 +59,6 @@ public sealed class RunDirectory
         return System.IO.File.ReadAllLines(path).Where(l => l.Length > 0)
             .Select(l => JsonSerializer.Deserialize<EpochRecord>(l, Checkpoint.Json)!).ToList();
     }
-
-    public static readonly JsonSerializerOptions Pretty = new(Checkpoint.Json) { WriteIndented = true };
 
     private static string F(double? value) => value is double v ? v.ToString("R", CultureInfo.InvariantCulture) : "";
 }

@@ -24,4 +24,25 @@ public sealed record TrainingState
     public string ConfigYaml { get; init; } = "";
     public byte[] TorchRandomState { get; init; } = Array.Empty<byte>();
     public IReadOnlyList<EpochRecord> History { get; init; } = Array.Empty<EpochRecord>();
+
+    /// <summary>The state after one more optimiser step whose batches end before batch <paramref name="nextBatch"/>.</summary>
+    public TrainingState AfterStep(int nextBatch, double loss, double epochSeconds) => this with
+    {
+        GlobalStep = GlobalStep + 1, NextBatch = nextBatch,
+        EpochLossSum = EpochLossSum + loss, EpochLossCount = EpochLossCount + 1, EpochSeconds = epochSeconds,
+    };
+
+    /// <summary>The metrics line of the epoch being trained, without validation figures.</summary>
+    public EpochRecord EpochRecord(int epoch, double lr, long imagesPerEpoch) => new()
+    {
+        Epoch = epoch + 1, Step = GlobalStep, TrainLoss = EpochLossCount > 0 ? EpochLossSum / EpochLossCount : double.NaN,
+        LR = lr, ImagesPerSecond = imagesPerEpoch / Math.Max(1e-9, EpochSeconds), Seconds = EpochSeconds,
+    };
+
+    /// <summary>The state at the start of the next epoch, with <paramref name="record"/> added to the history.</summary>
+    public TrainingState ClosingEpoch(EpochRecord record, bool finished) => this with
+    {
+        Epoch = Epoch + 1, NextBatch = 0, EpochLossSum = 0, EpochLossCount = 0, EpochSeconds = 0,
+        History = History.Append(record).ToList(), Finished = finished,
+    };
 }

@@ -16,8 +16,8 @@ public class ConfigTests
     {
         var config = SegSharpConfig.Load(null);
         Assert.Equal("builtin:shapes", config.Data.Dataset);
-        Assert.Equal("unet", config.Model.Name);
-        Assert.Equal(new[] { "cross_entropy", "dice" }, config.Loss.Select(t => t.Name));
+        Assert.Equal(ModelKind.UNet, config.Model.Kind);
+        Assert.Equal(new[] { LossKind.CrossEntropy, LossKind.Dice }, config.Loss.Select(t => t.Kind));
         Assert.Equal(42, config.Train.Seed);
     }
 
@@ -27,8 +27,8 @@ public class ConfigTests
         var config = SegSharpConfig.Load(null, new[] { "optimizer.lr=0.01", "train.epochs=3", "transforms.train[0].p=0.25", "model.name=deeplabv3plus" });
         Assert.Equal(0.01, config.Optimizer.LR);
         Assert.Equal(3, config.Train.Epochs);
-        Assert.Equal(0.25, ((SegSharp.Transforms.Flip)config.TrainTransforms.Steps[0]).Probability);
-        Assert.Equal("deeplabv3plus", config.Model.Name);
+        Assert.Equal(0.25, ((SegSharp.Transforms.Flip)SegSharp.Transforms.TransformPipeline.Create(config.TrainTransforms).Steps[0]).Probability);
+        Assert.Equal(ModelKind.DeepLabV3Plus, config.Model.Kind);
         var bad = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(null, new[] { "optimizer.lr=fast" }));
         Assert.Equal("embedded:default: optimizer.lr = 'fast' is not valid; expected a number from 1E-12 to 100.", bad.Message);
     }
@@ -45,7 +45,7 @@ public class ConfigTests
     {
         var path = Write("model:\n  name: segformer\n");
         var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(path));
-        Assert.Equal($"{path}: model.name = 'segformer' is not valid; expected allowed: unet, deeplabv3plus.", error.Message);
+        Assert.Equal($"{path}: model.name = 'segformer' is not valid; expected one of unet, deeplabv3plus.", error.Message);
         var list = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(Write("transforms:\n  train:\n    - { name: random_crop, size: [1, 2, 3] }\n")));
         Assert.Contains("transforms.train[0].size = '[1, 2, 3]'", list.Message);
     }

@@ -27,7 +27,8 @@ public class TiledPredictorTests
     {
         using var model = ModelFactory.Create(new SegSharp.Configuration.ModelConfig
         {
-            Name = "unet", Depth = 2, Width = 4, Norm = "batch", Upsampling = "transpose", Encoder = "resnet18", InputPolicy = "pad",
+            Kind = SegSharp.Configuration.ModelKind.UNet, Depth = 2, Width = 4, Norm = SegSharp.Configuration.NormKind.Batch,
+            Upsampling = SegSharp.Configuration.UpsamplingKind.Transpose, Encoder = SegSharp.Configuration.EncoderKind.ResNet18, InputPolicy = SegSharp.Configuration.InputPolicy.Pad,
         }, 1, 2, 0);
         using var image = rand(1, 1, 40, 36);
         using var whole = new TiledPredictor(model, 0).Probabilities(image);

@@ -104,8 +104,8 @@ public class LossTests
     {
         var loss = WeightedLoss.Create(new[]
         {
-            new LossTermConfig { Name = "cross_entropy", Weight = 1.0 },
-            new LossTermConfig { Name = "dice", Weight = 0.5, Smooth = 1.0 },
+            new LossTermConfig { Kind = LossKind.CrossEntropy, Weight = 1.0 },
+            new LossTermConfig { Kind = LossKind.Dice, Weight = 0.5, Smooth = 1.0 },
         }, Ignore);
         double expected = Value(new CrossEntropyLoss(Ignore)) + 0.5 * Value(new DiceLoss(Ignore, 1.0));
         Assert.Equal(expected, Value(loss), 5);
@@ -117,7 +117,7 @@ public class LossTests
     [MemberData(nameof(AllLosses))]
     public void Ignored_pixels_get_no_gradient_and_do_not_change_the_value(string name)
     {
-        var loss = WeightedLoss.Create(new[] { new LossTermConfig { Name = name, Weight = 1.0 } }, Ignore);
+        var loss = WeightedLoss.Create(new[] { new LossTermConfig { Kind = SegSharp.Foundation.OptionNames<LossKind>.Parse(name, "loss"), Weight = 1.0 } }, Ignore);
         using var logits = Logits(grad: true);
         using var target = Target();
         using var value = loss.Compute(logits, target);

@@ -82,7 +82,10 @@ public class ConvolutionTests
     [Fact]
     public void Model_compute_type_reaches_every_convolution_and_logits_stay_float32()
     {
-        var config = new ModelConfig { Name = "unet", Depth = 2, Width = 8, Norm = "batch", Upsampling = "transpose", Encoder = "resnet18", InputPolicy = "pad" };
+        var config = new ModelConfig
+        {
+            Kind = ModelKind.UNet, Depth = 2, Width = 8, Norm = NormKind.Batch, Upsampling = UpsamplingKind.Transpose, Encoder = EncoderKind.ResNet18, InputPolicy = InputPolicy.Pad,
+        };
         using var model = ModelFactory.Create(config, 1, 3, 1);
         model.eval();
         using var _ = no_grad();

@@ -8,7 +8,11 @@ namespace SegSharp.Tests.Models;
 public class ModelTests
 {
     private static ModelConfig Config(string name = "unet", int depth = 4, int width = 32, string policy = "pad", string norm = "batch", string up = "transpose", string encoder = "resnet18") =>
-        new() { Name = name, Depth = depth, Width = width, Norm = norm, Upsampling = up, Encoder = encoder, InputPolicy = policy };
+        new()
+        {
+            Kind = SegSharp.Foundation.OptionNames<ModelKind>.Parse(name, "model"), Depth = depth, Width = width, Norm = SegSharp.Foundation.OptionNames<NormKind>.Parse(norm, "norm"),
+            Upsampling = SegSharp.Foundation.OptionNames<UpsamplingKind>.Parse(up, "up"), Encoder = SegSharp.Foundation.OptionNames<EncoderKind>.Parse(encoder, "encoder"), InputPolicy = SegSharp.Foundation.OptionNames<InputPolicy>.Parse(policy, "policy"),
+        };
 
     [Theory]
     [InlineData(3, 32, 7_763_074L)]

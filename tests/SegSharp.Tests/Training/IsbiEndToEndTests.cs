@@ -11,6 +11,7 @@ namespace SegSharp.Tests.Training;
 /// its checkpoint. The run must beat the all-one-class baselines by a wide margin.
 /// </summary>
 [Collection("training")]
+[Trait("Tier", "EndToEnd")]
 public class IsbiEndToEndTests
 {
     private static readonly string[] Short =

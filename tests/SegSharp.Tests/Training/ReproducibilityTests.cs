@@ -5,6 +5,7 @@ namespace SegSharp.Tests.Training;
 
 /// <summary>Same config, same weights: uninterrupted, interrupted, killed, or resumed past a corrupt checkpoint.</summary>
 [Collection("training")]
+[Trait("Tier", "EndToEnd")]
 public class ReproducibilityTests
 {
     private static readonly Lazy<string> Reference = new(() => TinyRun.Train(TestPaths.TempFolder("reference")).WeightsHash);

@@ -1,15 +1,18 @@
 using SegSharp.Configuration;
 using SegSharp.Data;
-using SegSharp.Inference;
+using SegSharp.Evaluation;
 using SegSharp.Losses;
 using SegSharp.Models;
 using SegSharp.Transforms;
 using static TorchSharp.torch;
 
-namespace SegSharp.Evaluation;
+namespace SegSharp.Inference;
 
-/// <summary>Evaluates a model on a split and draws panels for the first images and the worst ones by IoU.</summary>
-public static class Evaluator
+/// <summary>
+/// Evaluates a model on a dataset split through the <see cref="TiledPredictor"/> (with the tiling, flip TTA and
+/// precision of the evaluation settings) and draws panels for the first images and the worst ones by IoU.
+/// </summary>
+public static class SplitEvaluator
 {
     public static EvaluationOutcome Run(SegmentationModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
         EvaluationConfig settings, ISegmentationLoss? loss, int batchSize, int workers)

@@ -1,4 +1,4 @@
-namespace SegSharp.Data;
+namespace SegSharp.Foundation;
 
 /// <summary>Writes files so a reader never sees half of one: write <c>name.tmp</c>, flush to disk, rename over <c>name</c>.</summary>
 public static class AtomicFile

@@ -1,0 +1,11 @@
+using SegSharp.Foundation;
+
+namespace SegSharp.Configuration;
+
+/// <summary>optimizer.name.</summary>
+public enum OptimizerKind
+{
+    [OptionName("adam")] Adam,
+    [OptionName("adamw")] AdamW,
+    [OptionName("sgd")] Sgd,
+}

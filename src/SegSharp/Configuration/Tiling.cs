@@ -1,0 +1,29 @@
+using System.Globalization;
+
+namespace SegSharp.Configuration;
+
+/// <summary>
+/// The bounds of sliding-window settings, shared by <c>evaluation.tile_size</c> / <c>evaluation.tile_overlap</c>
+/// and <c>predict --tile</c> / <c>--overlap</c>, so a value accepted in one place is accepted in the other.
+/// </summary>
+public static class Tiling
+{
+    /// <summary>0 means "whole image, no tiling".</summary>
+    public const int MinTileSize = 0;
+    public const int MaxTileSize = 1 << 16;
+    public const double MinOverlap = 0.0;
+
+    /// <summary>At 0.9 a tile already advances by a tenth of itself: 100 model passes per tile area.</summary>
+    public const double MaxOverlap = 0.9;
+
+    /// <summary>Throws a <see cref="SegSharpException"/> naming the option when a command-line value is out of bounds.</summary>
+    public static void Check(int tileSize, double overlap, string tileOption, string overlapOption)
+    {
+        if (tileSize is < MinTileSize or > MaxTileSize)
+            throw new SegSharpException(string.Create(CultureInfo.InvariantCulture,
+                $"{tileOption} {tileSize} is not valid; expected a tile edge from {MinTileSize} (whole image) to {MaxTileSize} pixels."));
+        if (!(overlap >= MinOverlap && overlap <= MaxOverlap))
+            throw new SegSharpException(string.Create(CultureInfo.InvariantCulture,
+                $"{overlapOption} {overlap} is not valid; expected a fraction of the tile from {MinOverlap} to {MaxOverlap}."));
+    }
+}

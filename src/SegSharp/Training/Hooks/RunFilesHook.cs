@@ -1,0 +1,46 @@
+using SegSharp.Data;
+using SegSharp.Runtime;
+
+namespace SegSharp.Training.Hooks;
+
+/// <summary>
+/// The run directory's text files: config.yaml, environment.json and dataset.json when a run starts fresh,
+/// metrics.jsonl and metrics.csv after every epoch (rewritten from the full history, so a resumed run never
+/// duplicates a line), and summary.json when the run has finished (re-created if a kill left it missing).
+/// </summary>
+internal sealed class RunFilesHook : ITrainingHook
+{
+    public void RunStarted(TrainingSession session)
+    {
+        if (session.ResumedFrom is not null) return;
+        var run = session.Run;
+        var config = session.Config;
+        var description = session.Description;
+        var split = session.Split;
+        run.WriteText("config.yaml", $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
+        var environment = RunEnvironment.Capture(session.Threads);
+        run.WriteJson("environment.json", new { environment, determinism = environment.DeterminismCaveats() });
+        run.WriteJson("dataset.json", new
+        {
+            description.Name, source = description.SourcePath, classes = session.ClassNames, description.IgnoreIndex,
+            content_sha256 = DatasetFingerprint.Compute(session.Dataset),
+            train = Enumerable.Range(0, split.Train.Count).Select(split.Train.NameOf),
+            validation = Enumerable.Range(0, split.Validation.Count).Select(split.Validation.NameOf),
+        });
+    }
+
+    public void EpochCompleted(TrainingSession session, EpochReport epoch) =>
+        session.Run.WriteMetrics(session.State.History, session.ClassNames);
+
+    public void RunFinished(TrainingSession session, TrainingResult result)
+    {
+        var state = result.State;
+        session.Run.WriteJson("summary.json", new
+        {
+            finished = true, stopped_early = result.StoppedEarly, epochs = state.Epoch, steps = state.GlobalStep, weights_sha256 = result.WeightsHash,
+            best_metric = session.Config.Train.BestMetric, best_epoch = state.BestEpoch + 1,
+            best_value = double.IsFinite(state.BestValue) ? (double?)Math.Abs(state.BestValue) : null,
+            final = state.History.LastOrDefault(), train_seconds = state.History.Sum(h => h.Seconds),
+        });
+    }
+}

@@ -1,0 +1,173 @@
+using SegSharp.Configuration;
+using SegSharp.Data;
+using SegSharp.Losses;
+using SegSharp.Models;
+using SegSharp.Runtime;
+using SegSharp.Transforms;
+using static TorchSharp.torch;
+
+namespace SegSharp.Training;
+
+/// <summary>
+/// Everything one training run works with, built once from the config: the run directory, data, loaders,
+/// model, optimiser and loss, and the <see cref="State"/> that checkpoints carry. Restores the newest valid
+/// checkpoint of the run directory when there is one. Hooks receive it; only the trainer advances the state.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    private readonly ITrainingObserver _observer;
+
+    private TrainingSession(SegSharpConfig config, ISegmentationDataset dataset, ITrainingObserver observer)
+    {
+        Config = config;
+        _observer = observer;
+        var train = config.Train;
+        Threads = TorchRuntime.ConfigureThreads(train.Threads);
+        DeterministicMode.TryEnable();
+        Run = new RunDirectory(config.OutputDirectory);
+        Dataset = dataset;
+        Split = DatasetSplit.Create(dataset);
+        TrainLoader = new BatchLoader(Split.Train, TransformPipeline.Create(config.TrainTransforms), train.BatchSize, train.Seed, shuffle: true,
+            config.Data.Workers, config.Data.Prefetch, train.IterationsPerEpoch * train.Accumulate);
+        ValidationLoader = Split.Validation.Count > 0
+            ? new BatchLoader(Split.Validation, TransformPipeline.Create(config.ValidationTransforms), train.ValidationBatchSize, train.Seed,
+                shuffle: false, config.Data.Workers, config.Data.Prefetch)
+            : null;
+        StepsPerEpoch = TrainLoader.BatchesPerEpoch / train.Accumulate;
+        if (StepsPerEpoch == 0)
+            throw new SegSharpException($"train.accumulate ({train.Accumulate}) is larger than the batches in an epoch ({TrainLoader.BatchesPerEpoch}); lower it or set train.iters_per_epoch.");
+        TotalSteps = (long)StepsPerEpoch * train.Epochs;
+        Model = ModelFactory.Create(config.Model, Description.Channels, Description.ClassCount, train.Seed);
+        Model.ComputeType = ComputePrecision.Of(train.Precision);
+        Optimizer = OptimizerFactory.Create(config.Optimizer, Model.parameters());
+        Loss = WeightedLoss.Create(config.Loss, Description.IgnoreIndex);
+        Card = ModelCard.Describe(config, Description, Model.Stride, RunEnvironment.CurrentSegSharpVersion);
+    }
+
+    public SegSharpConfig Config { get; }
+    public RunDirectory Run { get; }
+    public ISegmentationDataset Dataset { get; }
+    public DatasetDescription Description => Dataset.Description;
+    public IReadOnlyList<string> ClassNames => Description.Classes.Select(c => c.Name).ToList();
+    public DatasetSplit Split { get; }
+    public BatchLoader TrainLoader { get; }
+
+    /// <summary>Null when the validation split is empty.</summary>
+    public BatchLoader? ValidationLoader { get; }
+    public SegmentationModel Model { get; }
+    public optim.Optimizer Optimizer { get; }
+    public ISegmentationLoss Loss { get; }
+
+    /// <summary>What every checkpoint of this run carries so the model predicts without the dataset.</summary>
+    public ModelCard Card { get; }
+
+    /// <summary>libtorch intra-op threads in use.</summary>
+    public int Threads { get; }
+    public int StepsPerEpoch { get; }
+    public long TotalSteps { get; }
+    public int BatchesPerEpoch => StepsPerEpoch * Config.Train.Accumulate;
+
+    /// <summary>Where the run continues from; only the trainer and validation (best metric) change it.</summary>
+    public TrainingState State { get; set; } = null!;
+
+    /// <summary>The checkpoint this process resumed from; null for a fresh run.</summary>
+    public string? ResumedFrom { get; private set; }
+
+    /// <summary>Builds the session and restores the newest valid checkpoint of the run directory, if any.</summary>
+    public static TrainingSession Open(SegSharpConfig config, ISegmentationDataset? dataset, ITrainingObserver observer)
+    {
+        TorchRuntime.EnsureLoaded();
+        var session = new TrainingSession(config, dataset ?? DatasetFactory.Open(config.Data.Dataset), observer);
+        try
+        {
+            session.State = session.Restore() ?? new TrainingState { ConfigHash = config.TrainingHash, ConfigYaml = config.EffectiveYaml };
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A line for the person running training (through the observer).</summary>
+    public void Report(string message) => _observer.Message(message);
+
+    /// <summary>Forward, loss and backward of one batch, gradients scaled for accumulation.</summary>
+    /// <returns>The batch's loss before scaling.</returns>
+    public double ForwardBackward(HostBatch batch)
+    {
+        using var guard = NativeScalarGuard.Enter();
+        using var scope = NewDisposeScope();
+        var value = Loss.Compute(Model.forward(batch.ImageTensor()), batch.MaskTensor());
+        double lossValue = value.item<float>();
+        if (!double.IsFinite(lossValue)) throw Diverged(batch.Index, lossValue);
+        (value / Config.Train.Accumulate).backward();
+        return lossValue;
+    }
+
+    /// <summary>Sets the scheduled learning rate, clips, steps the optimiser and clears gradients.</summary>
+    /// <returns>The learning rate used.</returns>
+    public double OptimizerStep()
+    {
+        double lr = LearningRateSchedule.At(Config.Schedule, Config.Optimizer.LR, State.GlobalStep, TotalSteps);
+        OptimizerFactory.SetLearningRate(Optimizer, lr);
+        if (Config.Train.GradientClip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Config.Train.GradientClip);
+        Optimizer.step();
+        Optimizer.zero_grad();
+        return lr;
+    }
+
+    /// <summary>Writes <see cref="State"/>, weights, optimiser and libtorch's generator as the new last.ckpt (in the background).</summary>
+    public void SaveCheckpoint()
+    {
+        using var guard = NativeScalarGuard.Enter();
+        using var rng = random.get_rng_state();
+        var state = State with { TorchRandomState = rng.bytes.ToArray() };
+        Run.Checkpoints.SaveLastInBackground(Checkpoint.Serialize(Card, state, Model, Optimizer));
+    }
+
+    /// <summary>Writes the current weights as best.ckpt (no optimiser state).</summary>
+    public void SaveBest()
+    {
+        using var guard = NativeScalarGuard.Enter();
+        Run.Checkpoints.SaveBest(Checkpoint.Serialize(Card, State, Model, null));
+    }
+
+    /// <summary>How the run stands now, with the SHA-256 of the current weights.</summary>
+    public TrainingResult Result(bool interrupted, bool stoppedEarly) =>
+        new(Run, State, Checkpoint.WeightsHash(Model), interrupted, stoppedEarly);
+
+    public void Dispose()
+    {
+        Optimizer?.Dispose();
+        Model?.Dispose();
+    }
+
+    private TrainingState? Restore()
+    {
+        if (!Run.Checkpoints.Any) return null;
+        using var guard = NativeScalarGuard.Enter();
+        var (path, found) = Run.Checkpoints.LoadNewestValid(Report)
+            ?? throw new SegSharpException($"Run directory '{Run.Path}' has checkpoints, but none passes its checksum. Move them away to start over.");
+        if (found.State.ConfigHash != Config.TrainingHash)
+            throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint of a different config. Resume with 'segsharp train --resume {Run.Path}', or choose another output.dir.");
+        Checkpoint.LoadModel(Model, found.Model);
+        Checkpoint.LoadOptimizer(Optimizer, found.Optimizer);
+        if (found.State.TorchRandomState.Length > 0)
+        {
+            using var rng = tensor(found.State.TorchRandomState, dtype: ScalarType.Byte);
+            random.set_rng_state(rng);
+        }
+        ResumedFrom = path;
+        Report($"Resuming from {path}: epoch {found.State.Epoch + 1}, step {found.State.GlobalStep}.");
+        return found.State;
+    }
+
+    private SegSharpException Diverged(int batch, double value)
+    {
+        Run.Checkpoints.WaitForWrites();
+        string good = File.Exists(Run.Checkpoints.LastPath) ? $"The last good checkpoint is {Run.Checkpoints.LastPath}." : "No checkpoint was written yet.";
+        return new SegSharpException($"Training diverged: the loss is {value} at epoch {State.Epoch + 1}, step {State.GlobalStep + 1} (batch {batch}). {good} Lower optimizer.lr or set train.grad_clip.");
+    }
+}

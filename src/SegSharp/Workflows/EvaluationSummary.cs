@@ -1,0 +1,6 @@
+using SegSharp.Evaluation;
+
+namespace SegSharp.Workflows;
+
+/// <summary>What an evaluation measured and where its report.html is.</summary>
+public sealed record EvaluationSummary(EvaluationOutcome Outcome, string ReportPath);

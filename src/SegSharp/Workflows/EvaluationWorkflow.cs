@@ -1,0 +1,68 @@
+using SegSharp.Configuration;
+using SegSharp.Data;
+using SegSharp.Evaluation;
+using SegSharp.Foundation;
+using SegSharp.Inference;
+using SegSharp.Losses;
+using SegSharp.Training;
+using SegSharp.Transforms;
+
+namespace SegSharp.Workflows;
+
+/// <summary>
+/// "Evaluate a checkpoint": metrics, per-class CSV, confusion matrix, overlays, curves and report.html for a
+/// model file on a dataset split. With a dataset given, only the model file and that dataset are read; without
+/// one, the validation split of the dataset the model was trained on.
+/// </summary>
+public static class EvaluationWorkflow
+{
+    /// <param name="checkpoint">A .ckpt file.</param>
+    /// <param name="dataset">A dataset description YAML to evaluate on; null for the training dataset.</param>
+    /// <param name="output">The report folder; null for the run's report/ folder (or ./report outside a run).</param>
+    /// <param name="overrides"><c>key.path=value</c> changes to the embedded config (e.g. evaluation.tile_size=256).</param>
+    public static EvaluationSummary Run(string checkpoint, string? dataset = null, EvaluationSplit split = EvaluationSplit.Validation,
+        string? output = null, IReadOnlyList<string>? overrides = null)
+    {
+        using var trained = TrainedModel.Load(checkpoint);
+        var config = overrides is { Count: > 0 }
+            ? SegSharpConfig.Parse(trained.State.ConfigYaml, $"{checkpoint} (embedded config)", Directory.GetCurrentDirectory(), overrides)
+            : trained.Config;
+        var data = OpenDataset(trained, config, dataset);
+        var parts = DatasetSplit.Create(data);
+        ISegmentationDataset chosen = split switch
+        {
+            EvaluationSplit.Validation => parts.Validation,
+            EvaluationSplit.Train => parts.Train,
+            EvaluationSplit.All => data,
+        };
+        if (chosen.Count == 0)
+            throw new SegSharpException($"Split '{OptionNames<EvaluationSplit>.Name(split)}' of '{data.Description.Name}' is empty; choose --split all.");
+        var loss = WeightedLoss.Create(config.Loss, data.Description.IgnoreIndex);
+        var outcome = SplitEvaluator.Run(trained.Model, chosen, OptionNames<EvaluationSplit>.Name(split), TransformPipeline.Create(config.ValidationTransforms),
+            config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
+        var run = trained.Run;
+        string folder = output ?? run?.ReportDirectory ?? Path.GetFullPath("report");
+        var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>());
+        string report = EvaluationReport.Write(folder, outcome, curves, $"SegSharp evaluation: {data.Description.Name}", trained.CheckpointPath);
+        return new EvaluationSummary(outcome, report);
+    }
+
+    private static ISegmentationDataset OpenDataset(TrainedModel trained, SegSharpConfig config, string? dataset)
+    {
+        if (dataset is null)
+        {
+            string training = config.Data.Dataset;
+            if (training != ShapesDataset.Spec && !File.Exists(training))
+                throw new SegSharpException($"The model's training dataset '{training}' is gone, and evaluating without --data needs its validation split. Pass --data DATASET.yaml.");
+            return DatasetFactory.Open(training);
+        }
+        var data = DatasetFactory.Open(dataset == ShapesDataset.Spec ? dataset : Path.GetFullPath(dataset));
+        var expected = trained.Card.Classes.Select(c => c.Name).ToList();
+        var found = data.Description.Classes.Select(c => c.Name).ToList();
+        if (!expected.SequenceEqual(found, StringComparer.Ordinal))
+            throw new SegSharpException($"Dataset '{dataset}' has classes [{string.Join(", ", found)}] but the model predicts [{string.Join(", ", expected)}]; evaluate on a dataset with the model's classes in the same order.");
+        if (data.Description.Channels != trained.Card.InputChannels)
+            throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {trained.Card.InputChannels}; set channels: {trained.Card.InputChannels} in it.");
+        return data;
+    }
+}

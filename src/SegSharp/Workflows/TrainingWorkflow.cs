@@ -1,0 +1,38 @@
+using SegSharp.Configuration;
+using SegSharp.Training;
+
+namespace SegSharp.Workflows;
+
+/// <summary>
+/// "Train, then evaluate": trains a config into its run directory (resuming from its checkpoints when they are
+/// of the same config) and, unless interrupted or told not to, evaluates best.ckpt on the validation split into
+/// the run's report/ folder. <see cref="ResumeConfig"/> is what continuing a run folder starts from.
+/// </summary>
+public static class TrainingWorkflow
+{
+    /// <summary>The config saved in <paramref name="runDirectory"/>, pointed back at that folder.</summary>
+    public static SegSharpConfig ResumeConfig(string runDirectory, IReadOnlyList<string>? overrides = null)
+    {
+        string configPath = Path.Combine(runDirectory, "config.yaml");
+        if (!File.Exists(configPath))
+            throw new SegSharpException($"--resume '{runDirectory}' has no config.yaml; it is not a SegSharp run directory.");
+        var all = (overrides ?? Array.Empty<string>()).Append($"output.dir={Path.GetFullPath(runDirectory)}").ToList();
+        return SegSharpConfig.Load(configPath, all);
+    }
+
+    /// <param name="evaluate">Write the evaluation report of best.ckpt after training.</param>
+    /// <param name="stop">Cancel to finish the current step, checkpoint and return (resumable).</param>
+    /// <param name="hooks">More training hooks (e.g. experiment tracking).</param>
+    public static TrainingOutcome Run(SegSharpConfig config, ITrainingObserver observer, bool evaluate = true,
+        IEnumerable<ITrainingHook>? hooks = null, CancellationToken stop = default)
+    {
+        var result = new Trainer(config, observer, hooks: hooks).Run(stop);
+        if (result.Interrupted || !evaluate) return new TrainingOutcome(result, null);
+        var checkpoints = result.Run.Checkpoints;
+        // best.ckpt exists once a validation improved; without a validation split the last weights are the result,
+        // measured on everything there is.
+        bool validated = File.Exists(checkpoints.BestPath);
+        return new TrainingOutcome(result, EvaluationWorkflow.Run(validated ? checkpoints.BestPath : checkpoints.LastPath,
+            split: validated ? EvaluationSplit.Validation : EvaluationSplit.All, output: result.Run.ReportDirectory));
+    }
+}
