@@ -76,4 +76,32 @@ public class CliErrorTests
         Assert.Equal(2, code);
         Assert.StartsWith("error: Checkpoint '/nonexistent/best.ckpt' does not exist.", error);
     }
+
+    [Theory]
+    [InlineData("config")]
+    [InlineData("set")]
+    [InlineData("dataset")]
+    public void Broken_yaml_anywhere_is_exit_code_2_and_one_line_with_its_position(string where)
+    {
+        string folder = TestPaths.TempFolder("cli-yaml");
+        string broken = Path.Combine(folder, "broken.yaml");
+        File.WriteAllText(broken, "train:\n  epochs: [3\n  batch_size: 2\n");
+        var (code, _, error) = where switch
+        {
+            "config" => Run("config", "show", "--config", broken),
+            "set" => Run("config", "show", "--set", "train.epochs={3"),
+            _ => Run("data", "check", broken),
+        };
+        Assert.Equal(2, code);
+        string line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Matches(@"^error: .*not valid YAML at line \d+, column \d+: ", line);
+    }
+
+    [Fact]
+    public void Resume_with_another_config_is_refused()
+    {
+        var (code, _, error) = Run("train", "--resume", TestPaths.TempFolder("cli-resume"), "--config", "configs/default.yaml");
+        Assert.Equal(2, code);
+        Assert.Contains("continues with the config saved there; drop --config", error);
+    }
 }
