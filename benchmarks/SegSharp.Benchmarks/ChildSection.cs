@@ -18,7 +18,8 @@ public static class ChildSection
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start a section.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(ChildSection).Assembly.Location);
-        foreach (string a in new[] { "--section", section, "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "--section", section, "--threads",
+            threads.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
         if (quick) start.ArgumentList.Add("--quick");
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();

@@ -13,12 +13,13 @@ public static class Measure
     /// <summary>The reference U-Net: width 32, depth 4, batch norm, transposed-conv upsampling.</summary>
     public static ModelConfig ReferenceUNet => new()
     {
-        Name = "unet", Depth = 4, Width = 32, Norm = "batch", Upsampling = "transpose", Encoder = "resnet18", InputPolicy = "pad",
+        Kind = ModelKind.UNet, Depth = 4, Width = 32, Norm = NormKind.Batch, Upsampling = UpsamplingKind.Transpose, Encoder = EncoderKind.ResNet18,
+        InputPolicy = InputPolicy.Pad,
     };
 
     public static OptimizerConfig Adam => new()
     {
-        Name = "adam", LR = 1e-3, WeightDecay = 0, Momentum = 0.9, Nesterov = false, Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8,
+        Kind = OptimizerKind.Adam, LR = 1e-3, WeightDecay = 0, Momentum = 0.9, Nesterov = false, Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8,
     };
 
     /// <summary>SegSharp's U-Net: forward, cross-entropy, backward, Adam step, each step in a dispose scope.</summary>

@@ -59,7 +59,8 @@ public static class PipelineRun
     {
         var dataset = DatasetFactory.Open(config.Data.Dataset);
         var split = DatasetSplit.Create(dataset);
-        var loader = new BatchLoader(split.Train, config.TrainTransforms, config.Train.BatchSize, config.Train.Seed, shuffle: true,
+        var loader = new BatchLoader(split.Train, SegSharp.Transforms.TransformPipeline.Create(config.TrainTransforms), config.Train.BatchSize,
+            config.Train.Seed, shuffle: true,
             workers, config.Data.Prefetch, config.Train.IterationsPerEpoch);
         foreach (var warm in loader.Epoch(1000).Take(1)) { }
         var clock = Stopwatch.StartNew();
@@ -99,7 +100,8 @@ public static class PipelineRun
         {
             double seconds = _clock.Elapsed.TotalSeconds;
             Epochs.Add(new EpochSample(record.Epoch, seconds, _firstStep, seconds - _lastStep, MemoryUsage.Peak(), MemoryUsage.Current()));
-            Console.Error.WriteLine($"  pipeline epoch {record.Epoch}: {seconds:F2} s (first step at {_firstStep:F2} s, {seconds - _lastStep:F2} s after the last), peak RSS {MemoryUsage.Peak() / 1e6:F0} MB");
+            Console.Error.WriteLine($"  pipeline epoch {record.Epoch}: {seconds:F2} s (first step at {_firstStep:F2} s, {seconds - _lastStep:F2} s after the " +
+                $"last), peak RSS {MemoryUsage.Peak() / 1e6:F0} MB");
         }
 
         public void Message(string text) => Console.Error.WriteLine($"  {text}");

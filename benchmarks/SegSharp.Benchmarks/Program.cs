@@ -59,7 +59,7 @@ if (threads > 1)
 {
     TorchRuntime.ConfigureThreads(1);
     figures.Train128OneThread = Measure.TrainImagesPerSecond(8, 128, steps);
-    figures.Infer128OneThread = Measure.InferImagesPerSecond(new BareUNet(3, 2), 8, 128, steps);
+    using (var oneThread = new BareUNet(3, 2)) figures.Infer128OneThread = Measure.InferImagesPerSecond(oneThread, 8, 128, steps);
     TorchRuntime.ConfigureThreads(threads);
     Show("train / infer (bare) b8x128 on 1 thread", $"{figures.Train128OneThread:F2} / {figures.Infer128OneThread:F2} img/s");
 }
@@ -84,7 +84,8 @@ figures.PeakRssEpoch2 = pipeline.Epochs[1].PeakRss;
 figures.PeakRssEpoch10 = pipeline.Epochs[^2].PeakRss;
 Show("pipeline epoch / bare steps", $"{figures.PipelineEpochSeconds:F2} / {figures.BareEpochSeconds:F2} s = +{figures.PipelineOverhead:P1}");
 Show("  of which: to the first step / after the last", $"{figures.PipelineFirstStepSeconds:F2} / {figures.PipelineEpochEndSeconds:F2} s");
-Show($"pipeline peak RSS after epoch 2 / {pipeline.Epochs.Count - 1}", $"{figures.PeakRssEpoch2 / 1e9:F3} / {figures.PeakRssEpoch10 / 1e9:F3} GB ({figures.RssGrowth:+0.0%;-0.0%})");
+Show($"pipeline peak RSS after epoch 2 / {pipeline.Epochs.Count - 1}",
+    $"{figures.PeakRssEpoch2 / 1e9:F3} / {figures.PeakRssEpoch10 / 1e9:F3} GB ({figures.RssGrowth:+0.0%;-0.0%})");
 
 figures.CeilingEndGflops = Measure.ConvolutionCeilingGflops(steps * 2);
 Show("conv ceiling float32 again", $"{figures.CeilingEndGflops:F1} GFLOP/s");

@@ -41,10 +41,12 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     {
         if (_task is not null) _task.StopTask();
         string validation = r.MeanDice is double dice
-            ? string.Create(CultureInfo.InvariantCulture, $"  val_loss {r.ValidationLoss:F4}  mIoU {r.MeanIoU:F4}  mDice {dice:F4}  acc {r.PixelAccuracy:F4}{(improved ? "  (best)" : "")}")
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"  val_loss {r.ValidationLoss:F4}  mIoU {r.MeanIoU:F4}  mDice {dice:F4}  acc {r.PixelAccuracy:F4}{(improved ? "  (best)" : "")}")
             : "";
         Line(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {r.Epoch}/{_epochs}  step {r.Step}  train_loss {r.TrainLoss:F4}  lr {r.LR:0.###e0}  {r.ImagesPerSecond:F1} img/s  {r.Seconds:F1}s{validation}"));
+            $"epoch {r.Epoch}/{_epochs}  step {r.Step}  train_loss {r.TrainLoss:F4}  lr {r.LR:0.###e0}  {r.ImagesPerSecond:F1} img/s  " +
+                $"{r.Seconds:F1}s{validation}"));
     }
 
     public void Message(string text) => Line(text);

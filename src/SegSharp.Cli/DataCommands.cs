@@ -11,7 +11,8 @@ public static class DataCommands
     {
         var data = new Command("data", "Inspect datasets.");
         var check = new Command("check", "Check a dataset: counts, sizes, class pixel shares, and every problem, one line each.");
-        var dataset = new Argument<string>("dataset") { Description = "Dataset description YAML (e.g. configs/isbi2012-membrane.dataset.yaml) or builtin:shapes." };
+        var dataset = new Argument<string>("dataset") { Description = "Dataset description YAML (e.g. configs/isbi2012-membrane.dataset.yaml) or " +
+            "builtin:shapes." };
         check.Arguments.Add(dataset);
         check.SetAction(parse => CommandLine.Guard(() => Check(parse.GetValue(dataset)!)));
         data.Subcommands.Add(check);
@@ -35,8 +36,10 @@ public static class DataCommands
         Console.WriteLine($"sizes: {string.Join(", ", report.Sizes.Select(kv => $"{kv.Key} x{kv.Value}"))}");
         var table = new Table().AddColumns("class", "index", "mask value", "pixels", "share");
         foreach (var c in description.Classes)
-            table.AddRow(c.Name, c.Index.ToString(), new LabelSchema(description).Format(c.Value), report.ClassPixels[c.Index].ToString("N0"), $"{report.Share(c.Index):P2}");
-        Terminal.Write(table, string.Join('\n', description.Classes.Select(c => $"class {c.Name}: {report.ClassPixels[c.Index]} px ({report.Share(c.Index):P2})")));
+            table.AddRow(c.Name, c.Index.ToString(), new LabelSchema(description).Format(c.Value), report.ClassPixels[c.Index].ToString("N0"),
+                $"{report.Share(c.Index):P2}");
+        Terminal.Write(table, string.Join('\n',
+            description.Classes.Select(c => $"class {c.Name}: {report.ClassPixels[c.Index]} px ({report.Share(c.Index):P2})")));
         if (report.IgnoredPixels > 0) Console.WriteLine($"ignored pixels: {report.IgnoredPixels:N0}");
         foreach (var w in report.Warnings) Console.WriteLine($"warning: {w}");
         foreach (var e in report.Errors) Console.Error.WriteLine($"error: {e}");

@@ -33,9 +33,13 @@ public static class EvaluateCommand
     {
         var outcome = summary.Outcome;
         var m = outcome.Result.Metrics;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evaluation ({outcome.Split}, {outcome.Result.Images.Count} images): mIoU {m.MeanIoU:F4}  mDice {m.MeanDice:F4}  pixel accuracy {m.PixelAccuracy:F4}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"evaluation ({outcome.Split}, {outcome.Result.Images.Count} images): mIoU {m.MeanIoU:F4}  mDice {m.MeanDice:F4}  pixel accuracy " +
+                $"{m.PixelAccuracy:F4}"));
         foreach (var c in m.PerClass)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Name}: IoU {c.IoU?.ToString("F4", CultureInfo.InvariantCulture) ?? "excluded"}  Dice {c.Dice?.ToString("F4", CultureInfo.InvariantCulture) ?? "excluded"}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {c.Name}: IoU {c.IoU?.ToString("F4", CultureInfo.InvariantCulture) ?? "excluded"}  Dice " +
+                    $"{c.Dice?.ToString("F4", CultureInfo.InvariantCulture) ?? "excluded"}"));
         Console.WriteLine($"report: {summary.ReportPath}");
     }
 }

@@ -10,14 +10,18 @@ public static class PredictCommand
 {
     public static Command Build()
     {
-        var command = new Command("predict", "Predict masks for an image or a folder: masks/NAME.png (class indices, class-colour palette) and overlays/NAME.png.");
+        var command = new Command("predict",
+            "Predict masks for an image or a folder: masks/NAME.png (class indices, class-colour palette) and overlays/NAME.png.");
         var checkpoint = new Option<string>("--checkpoint") { Description = "A .ckpt file.", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "An image file or a folder of images.", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Output folder.", Required = true };
-        var tile = new Option<int?>("--tile") { Description = "Sliding-window tile size in pixels (default: the checkpoint's evaluation.tile_size; 0 = whole image)." };
-        var overlap = new Option<double?>("--overlap") { Description = $"Tile overlap as a fraction of the tile, {Tiling.MinOverlap} to {Tiling.MaxOverlap} (default: the checkpoint's evaluation.tile_overlap)." };
+        var tile = new Option<int?>("--tile") { Description = "Sliding-window tile size in pixels (default: the checkpoint's evaluation.tile_size; 0 = whole " +
+            "image)." };
+        var overlap = new Option<double?>("--overlap") { Description = $"Tile overlap as a fraction of the tile, {Tiling.MinOverlap} to {Tiling.MaxOverlap} " +
+            $"(default: the checkpoint's evaluation.tile_overlap)." };
         var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips." };
-        var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
+        var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
+            $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
         foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, precision }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>

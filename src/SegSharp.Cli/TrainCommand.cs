@@ -12,7 +12,8 @@ public static class TrainCommand
 {
     public static Command Build()
     {
-        var command = new Command("train", "Train a model (the embedded default without --config), then evaluate it. Resumes automatically from the run directory's last checkpoint.");
+        var command = new Command("train",
+            "Train a model (the embedded default without --config), then evaluate it. Resumes automatically from the run directory's last checkpoint.");
         var config = CommandLine.ConfigOption();
         var sets = CommandLine.SetOption();
         var resume = new Option<string?>("--resume") { Description = "Resume the run in this directory, with the config saved there." };
@@ -28,7 +29,8 @@ public static class TrainCommand
             string? resumeDirectory = parse.GetValue(resume);
             var overrides = parse.GetValue(sets)!;
             if (resumeDirectory is not null && parse.GetValue(config) is not null)
-                throw new SegSharpException($"--resume '{resumeDirectory}' continues with the config saved there; drop --config (or start a new run without --resume).");
+                throw new SegSharpException($"--resume '{resumeDirectory}' continues with the config saved there; drop --config (or start a new run without " +
+                    $"--resume).");
             var loaded = resumeDirectory is not null
                 ? TrainingWorkflow.ResumeConfig(resumeDirectory, overrides)
                 : SegSharpConfig.Load(parse.GetValue(config), overrides);

@@ -49,7 +49,8 @@ public sealed record SegSharpConfig
         else
         {
             if (!File.Exists(path))
-                throw new ConfigException($"Config '{path}' does not exist. Pass --config with a YAML file (see configs/), or omit it for the built-in default.");
+                throw new ConfigException($"Config '{path}' does not exist. Pass --config with a YAML file (see configs/), or omit it for the built-in " +
+                    $"default.");
             source = path;
             text = ReadConfigFile(path);
             baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -115,7 +116,8 @@ public sealed record SegSharpConfig
             Data = data, TrainTransforms = train, ValidationTransforms = validation, Model = model, Loss = lossTerms,
             Optimizer = optimizer, Schedule = schedule, Train = trainConfig, Evaluation = evaluation,
             OutputDirectory = outputDirectory, Source = source, EffectiveYaml = YamlText.Write(root.Effective),
-            TrainingHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(YamlText.Write(training)))).ToLowerInvariant(),
+            TrainingHash = Convert.ToHexString(
+                System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(YamlText.Write(training)))).ToLowerInvariant(),
         };
     }
 }

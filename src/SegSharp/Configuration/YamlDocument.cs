@@ -22,7 +22,8 @@ public static class YamlDocument
             null or YamlScalarNode { Value: null or "" or "~" } => null,
             YamlMappingNode map => map,
             _ => throw new ConfigException(
-                $"{source}: line {root.Start.Line}, column {root.Start.Column}: the top level must be a mapping of keys (e.g. '{example}'), not {Describe(root)}."),
+                $"{source}: line {root.Start.Line}, column {root.Start.Column}: the top level must be a mapping of keys (e.g. '{example}'), not " +
+                    $"{Describe(root)}."),
         };
     }
 
@@ -47,7 +48,8 @@ public static class YamlDocument
             // YamlDotNet's scanner fails this way (without a position) on some unclosed '[' or '{' spanning lines;
             // the end of the last event it could read is where the text stops making sense.
             var mark = LastReadableMark(text);
-            throw new ConfigException($"{source}: not valid YAML at line {mark.Line}, column {mark.Column}: the text stops parsing here (an unclosed '[' or '{{'?). Fix the syntax there.");
+            throw new ConfigException($"{source}: not valid YAML at line {mark.Line}, column {mark.Column}: the text stops parsing here (an unclosed '[' or " +
+                $"'{{'?). Fix the syntax there.");
         }
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
     }

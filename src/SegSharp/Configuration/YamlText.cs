@@ -61,7 +61,8 @@ public static class YamlText
     private static string Quote(string value)
     {
         bool plain = value.Length > 0 && value.All(c => char.IsLetterOrDigit(c) || c is '.' or '_' or '-' or '/' or '+' or ':')
-                     && !value.StartsWith('-') || value.Length > 1 && value.StartsWith('-') && double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out _);
+                     && !value.StartsWith('-') || value.Length > 1 && value.StartsWith('-') && double.TryParse(value,
+                         System.Globalization.CultureInfo.InvariantCulture, out _);
         if (plain && !value.Contains(": ", StringComparison.Ordinal)) return value;
         return "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
     }

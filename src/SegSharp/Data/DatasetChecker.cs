@@ -13,8 +13,10 @@ public static class DatasetChecker
         var schema = new LabelSchema(description);
         var errors = new List<string>();
         var warnings = new List<string>();
-        foreach (var image in listing.ImagesWithoutMask) errors.Add($"Image '{image}' has no mask with the same stem in '{description.MasksDirectory}'. Add the mask or remove the image.");
-        foreach (var mask in listing.MasksWithoutImage) errors.Add($"Mask '{mask}' has no image with the same stem in '{description.ImagesDirectory}'. Add the image or remove the mask.");
+        foreach (var image in listing.ImagesWithoutMask) errors.Add($"Image '{image}' has no mask with the same stem in '{description.MasksDirectory}'. Add " +
+            $"the mask or remove the image.");
+        foreach (var mask in listing.MasksWithoutImage) errors.Add($"Mask '{mask}' has no image with the same stem in '{description.ImagesDirectory}'. Add " +
+            $"the image or remove the mask.");
         var sizes = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var classPixels = new long[description.ClassCount];
         long ignored = 0;
@@ -34,7 +36,8 @@ public static class DatasetChecker
         }
         if (sizes.Count > 1) warnings.Add($"Images come in {sizes.Count} sizes; training batches need a random_crop or resize transform.");
         for (int c = 0; c < classPixels.Length; c++)
-            if (classPixels[c] == 0 && listing.Pairs.Count > 0) warnings.Add($"Class '{description.Classes[c].Name}' (value {schema.Format(description.Classes[c].Value)}) never occurs in any mask.");
+            if (classPixels[c] == 0 && listing.Pairs.Count > 0) warnings.Add($"Class '{description.Classes[c].Name}' (value " +
+                $"{schema.Format(description.Classes[c].Value)}) never occurs in any mask.");
         return new DatasetReport
         {
             Description = description, Pairs = listing.Pairs.Count, Sizes = sizes, ClassPixels = classPixels,
@@ -42,15 +45,18 @@ public static class DatasetChecker
         };
     }
 
-    private static (string?, string?, long[]?, long) CheckPair((string Stem, string Image, string Mask) pair, DatasetDescription description, LabelSchema schema)
+    private static (string?, string?, long[]?, long) CheckPair((string Stem, string Image, string Mask) pair, DatasetDescription description,
+        LabelSchema schema)
     {
         try
         {
             var (height, width) = ImageFiles.ReadSize(pair.Image);
             ImageFiles.ReadImage(pair.Image, description.Channels);
-            var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(pair.Mask, description.MaskEncoding == MaskEncoding.Rgb, description.MaskEncoding == MaskEncoding.Palette);
+            var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(pair.Mask, description.MaskEncoding == MaskEncoding.Rgb,
+                description.MaskEncoding == MaskEncoding.Palette);
             if (maskHeight != height || maskWidth != width)
-                return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null, null, 0);
+                return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null,
+                    null, 0);
             var counts = new long[description.ClassCount];
             long ignoredPixels = 0;
             var unknown = new SortedDictionary<int, long>();
@@ -63,8 +69,11 @@ public static class DatasetChecker
             if (unknown.Count > 0)
             {
                 var first = unknown.First();
-                string more = unknown.Count > 1 ? $" and {unknown.Count - 1} other unknown value(s): {string.Join(", ", unknown.Keys.Skip(1).Take(5).Select(schema.Format))}" : "";
-                return ($"Mask '{pair.Mask}' holds value {schema.Format(first.Key)} ({first.Value} px){more}, which the class map does not name (known: {string.Join(", ", schema.KnownValues.Select(schema.Format))}). Add it to classes or set ignore_values.", null, null, 0);
+                string more = unknown.Count > 1
+                    ? $" and {unknown.Count - 1} other unknown value(s): {string.Join(", ", unknown.Keys.Skip(1).Take(5).Select(schema.Format))}"
+                    : "";
+                return ($"Mask '{pair.Mask}' holds value {schema.Format(first.Key)} ({first.Value} px){more}, which the class map does not name (known: " +
+                    $"{string.Join(", ", schema.KnownValues.Select(schema.Format))}). Add it to classes or set ignore_values.", null, null, 0);
             }
             return (null, $"{width}x{height}", counts, ignoredPixels);
         }

@@ -75,14 +75,16 @@ public sealed record DatasetDescription
             var c = items[i];
             string className = c.GetString("name", $"class{i}");
             byte[] color = c.Has("color")
-                ? c.GetInts("color", new[] { 0, 0, 0 }, 3, 0).Select(v => v <= 255 ? (byte)v : throw c.Error("color", v.ToString(), "three values 0..255")).ToArray()
+                ? c.GetInts("color", new[] { 0, 0, 0 }, 3, 0).Select(v => v <= 255 ? (byte)v : throw c.Error("color", v.ToString(),
+                    "three values 0..255")).ToArray()
                 : ClassPalette.Default(i);
             int value = encoding switch
             {
                 MaskEncoding.Index => c.GetInt("value", i, i, i),
                 MaskEncoding.Rgb => color[0] << 16 | color[1] << 8 | color[2],
                 MaskEncoding.Palette => c.GetInt("value", i, 0, 255),
-                MaskEncoding.Values => c.Has("value") ? c.GetInt("value", 0, 0, 65535) : throw c.Error("value", "(missing)", "the mask value of this class, e.g. value: 255"),
+                MaskEncoding.Values => c.Has("value") ? c.GetInt("value", 0, 0, 65535) : throw c.Error("value", "(missing)",
+                    "the mask value of this class, e.g. value: 255"),
             };
             if (encoding == MaskEncoding.Rgb && !c.Has("color"))
                 throw c.Error("color", "(missing)", "the class's RGB colour in the masks, e.g. color: [255, 0, 0]");

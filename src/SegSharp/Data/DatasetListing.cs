@@ -9,7 +9,8 @@ public sealed record DatasetListing(
     public static DatasetListing Scan(DatasetDescription description)
     {
         if (!Directory.Exists(description.ImagesDirectory))
-            throw new SegSharpException($"Dataset '{description.SourcePath}': images folder '{description.ImagesDirectory}' does not exist. Fix root or images.");
+            throw new SegSharpException($"Dataset '{description.SourcePath}': images folder '{description.ImagesDirectory}' does not exist. Fix root or " +
+                $"images.");
         if (!Directory.Exists(description.MasksDirectory))
             throw new SegSharpException($"Dataset '{description.SourcePath}': masks folder '{description.MasksDirectory}' does not exist. Fix root or masks.");
         var images = ByStem(description.ImagesDirectory, "images");
@@ -32,7 +33,8 @@ public sealed record DatasetListing(
         {
             string stem = Path.GetFileNameWithoutExtension(file);
             if (result.TryGetValue(stem, out string? other))
-                throw new SegSharpException($"Dataset {what} folder holds both '{Path.GetFileName(other)}' and '{Path.GetFileName(file)}' for stem '{stem}'. Keep one.");
+                throw new SegSharpException($"Dataset {what} folder holds both '{Path.GetFileName(other)}' and '{Path.GetFileName(file)}' for stem '{stem}'. " +
+                    $"Keep one.");
             result[stem] = file;
         }
         return result;

@@ -26,16 +26,19 @@ public sealed record DatasetSplit(ISegmentationDataset Train, ISegmentationDatas
         var byStem = Enumerable.Range(0, dataset.Count).ToDictionary(dataset.NameOf, i => i, StringComparer.Ordinal);
         int[] Read(string path)
         {
-            if (!File.Exists(path)) throw new SegSharpException($"Split list '{path}' does not exist. Create it with one file stem per line, or use split.method: ratio.");
+            if (!File.Exists(path)) throw new SegSharpException($"Split list '{path}' does not exist. Create it with one file stem per line, or use " +
+                $"split.method: ratio.");
             var stems = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'));
             return stems.Select(s => byStem.TryGetValue(Path.GetFileNameWithoutExtension(s), out int i)
-                ? i : throw new SegSharpException($"Split list '{path}' names '{s}', which has no image/mask pair. Remove the line or add the files.")).ToArray();
+                ? i : throw new SegSharpException($"Split list '{path}' names '{s}', which has no image/mask pair. Remove the line or add the " +
+                    $"files.")).ToArray();
         }
         var train = Read(spec.TrainList!);
         var val = Read(spec.ValidationList!);
         var both = train.Intersect(val).ToList();
         if (both.Count > 0)
-            throw new SegSharpException($"Split lists '{spec.TrainList}' and '{spec.ValidationList}' both name '{dataset.NameOf(both[0])}'. A sample belongs to one split.");
+            throw new SegSharpException($"Split lists '{spec.TrainList}' and '{spec.ValidationList}' both name '{dataset.NameOf(both[0])}'. A sample belongs " +
+                $"to one split.");
         return new DatasetSplit(new SubsetDataset(dataset, train), new SubsetDataset(dataset, val));
     }
 }

@@ -15,7 +15,8 @@ public sealed class FolderDataset : ISegmentationDataset
         _schema = new LabelSchema(description);
         var listing = DatasetListing.Scan(description);
         if (listing.Pairs.Count == 0)
-            throw new SegSharpException($"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and '{description.MasksDirectory}'. Check root, images and masks.");
+            throw new SegSharpException($"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and " +
+                $"'{description.MasksDirectory}'. Check root, images and masks.");
         _pairs = listing.Pairs.ToList();
     }
 
@@ -33,9 +34,11 @@ public sealed class FolderDataset : ISegmentationDataset
     {
         var (stem, imagePath, maskPath) = _pairs[index];
         var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels);
-        var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb, Description.MaskEncoding == MaskEncoding.Palette);
+        var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb,
+            Description.MaskEncoding == MaskEncoding.Palette);
         if (maskHeight != height || maskWidth != width)
-            throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.");
+            throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's " +
+                $"size.");
         return new Sample(stem, pixels, _schema.Map(raw, maskPath), Description.Channels, height, width, Description.IgnoreIndex);
     }
 }

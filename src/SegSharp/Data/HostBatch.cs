@@ -13,7 +13,8 @@ public sealed record HostBatch(int Epoch, int Index, float[] Images, long[] Mask
         foreach (var s in samples)
         {
             if (s.Height != first.Height || s.Width != first.Width || s.Channels != first.Channels)
-                throw new SegSharpException($"Samples '{first.Name}' ({first.Width}x{first.Height}) and '{s.Name}' ({s.Width}x{s.Height}) cannot share a batch. Add a random_crop or resize transform, or set batch size 1.");
+                throw new SegSharpException($"Samples '{first.Name}' ({first.Width}x{first.Height}) and '{s.Name}' ({s.Width}x{s.Height}) cannot share a " +
+                    $"batch. Add a random_crop or resize transform, or set batch size 1.");
         }
         int imageSize = first.Channels * first.Height * first.Width, maskSize = first.Height * first.Width;
         var images = new float[samples.Count * imageSize];

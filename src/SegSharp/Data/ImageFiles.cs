@@ -70,7 +70,8 @@ public static class ImageFiles
             if (palette)
             {
                 if (!IndexedPng.IsIndexed(path))
-                    throw new SegSharpException($"Mask '{path}' is not a palette PNG, but the dataset says mask_encoding: palette. Use values or rgb, or re-save the mask with a palette.");
+                    throw new SegSharpException($"Mask '{path}' is not a palette PNG, but the dataset says mask_encoding: palette. Use values or rgb, or " +
+                        $"re-save the mask with a palette.");
                 var (indices, h, w) = IndexedPng.Read(path);
                 return (indices.Select(b => (int)b).ToArray(), h, w);
             }
@@ -86,10 +87,12 @@ public static class ImageFiles
             var (values, height, width) = Collect(image, p => p.R == p.G && p.G == p.B ? p.R : -1 - (p.R << 16 | p.G << 8 | p.B));
             int colored = Array.FindIndex(values, v => v < 0);
             if (colored >= 0)
-                throw new SegSharpException($"Mask '{path}' has colour pixels (first at x={colored % width}, y={colored / width}) but the dataset says mask_encoding: {(palette ? "palette" : "values/index")}. Set mask_encoding: rgb with class colours.");
+                throw new SegSharpException($"Mask '{path}' has colour pixels (first at x={colored % width}, y={colored / width}) but the dataset says " +
+                    $"mask_encoding: {(palette ? "palette" : "values/index")}. Set mask_encoding: rgb with class colours.");
             return (values, height, width);
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException or InvalidDataException)
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException
+            or ImageFormatException or InvalidDataException)
         {
             throw new SegSharpException($"Mask '{path}' could not be decoded ({Reason(e)}). Re-export it as PNG or remove the pair.");
         }

@@ -42,7 +42,8 @@ public sealed class LabelSchema
     public SegSharpException Unknown(string path, int value)
     {
         string known = string.Join(", ", KnownValues.Select(Format));
-        return new SegSharpException($"Mask '{path}' holds value {Format(value)}, which the class map does not name (known: {known}). Add it to classes or set ignore_values.");
+        return new SegSharpException($"Mask '{path}' holds value {Format(value)}, which the class map does not name (known: {known}). Add it to classes or " +
+            $"set ignore_values.");
     }
 
     public string Format(int value) => Description.MaskEncoding == MaskEncoding.Rgb ? $"#{value:X6}" : value.ToString();

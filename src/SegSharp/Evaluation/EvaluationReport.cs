@@ -43,13 +43,15 @@ public static class EvaluationReport
         var m = outcome.Result.Metrics;
         var json = new
         {
-            split = outcome.Split, checkpoint, precision = outcome.Precision, dataset = outcome.Description.Name, images = outcome.Result.Images.Count, pixels = m.Pixels,
+            split = outcome.Split, checkpoint, precision = outcome.Precision, dataset = outcome.Description.Name, images = outcome.Result.Images.Count,
+                pixels = m.Pixels,
             mean_iou = m.MeanIoU, mean_dice = m.MeanDice, pixel_accuracy = m.PixelAccuracy, mean_class_accuracy = m.MeanClassAccuracy,
             frequency_weighted_iou = m.FrequencyWeightedIoU, loss = outcome.Result.Loss, excluded_classes = m.ExcludedClasses,
             empty_class_policy = EmptyClassPolicy,
             per_class = m.PerClass.Select(c => new { name = c.Name, iou = c.IoU, dice = c.Dice, precision = c.Precision, recall = c.Recall,
                 true_positives = c.TruePositives, false_positives = c.FalsePositives, false_negatives = c.FalseNegatives, support = c.Support }),
-            confusion = Enumerable.Range(0, m.Confusion.GetLength(0)).Select(t => Enumerable.Range(0, m.Confusion.GetLength(1)).Select(p => m.Confusion[t, p]).ToArray()),
+            confusion = Enumerable.Range(0, m.Confusion.GetLength(0)).Select(t => Enumerable.Range(0, m.Confusion.GetLength(1)).Select(p => m.Confusion[t,
+                p]).ToArray()),
             per_image = outcome.Result.Images.Select(s => new { name = s.Name, mean_iou = s.MeanIoU, mean_dice = s.MeanDice }),
         };
         AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json, JsonFormats.Pretty) + "\n");
@@ -59,7 +61,8 @@ public static class EvaluationReport
     {
         var csv = new StringBuilder("class,iou,dice,precision,recall,true_positives,false_positives,false_negatives,support\n");
         foreach (var c in m.PerClass)
-            csv.Append(CultureInfo.InvariantCulture, $"{c.Name},{F(c.IoU)},{F(c.Dice)},{F(c.Precision)},{F(c.Recall)},{c.TruePositives},{c.FalsePositives},{c.FalseNegatives},{c.Support}\n");
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{c.Name},{F(c.IoU)},{F(c.Dice)},{F(c.Precision)},{F(c.Recall)},{c.TruePositives},{c.FalsePositives},{c.FalseNegatives},{c.Support}\n");
         return csv.ToString();
     }
 
@@ -71,24 +74,34 @@ public static class EvaluationReport
          .Append("body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}")
          .Append("h1{margin-bottom:.2rem}.sub{color:#666;margin-top:0}.cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1.5rem 0}")
          .Append(".card{border:1px solid #ddd;border-radius:8px;padding:.8rem 1.2rem;min-width:140px}.card b{display:block;font-size:1.6rem}")
-         .Append("table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:.35rem .7rem;text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}")
+         .Append("table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:.35rem " +
+             ".7rem;text-align:right}th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}")
          .Append(".chart{width:100%;max-width:640px;font-size:11px}.chart .grid{stroke:#e5e5e5}.chart .title{font-size:13px;font-weight:600}")
          .Append("figure{margin:1rem 0}figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}figcaption{color:#555;font-size:.9rem}")
-         .Append(".swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin-right:.3em}.note{color:#555;font-size:.9rem}")
+         .Append(".swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:middle;margin-right:.3em}")
+         .Append(".note{color:#555;font-size:.9rem}")
          .Append("</style></head><body>");
-        h.Append("<h1>").Append(E(title)).Append("</h1><p class=\"sub\">").Append(E($"{outcome.Description.Name}, split '{outcome.Split}': {outcome.Result.Images.Count} images, {m.Pixels:N0} labelled pixels. Checkpoint: {checkpoint}")).Append("</p>");
+        h.Append("<h1>").Append(E(title)).Append("</h1><p class=\"sub\">").Append(E($"{outcome.Description.Name}, split '{outcome.Split}': " +
+            $"{outcome.Result.Images.Count} images, {m.Pixels:N0} labelled pixels. Checkpoint: {checkpoint}")).Append("</p>");
         h.Append("<div class=\"cards\">");
-        foreach (var (label, value) in new[] { ("mean IoU", m.MeanIoU), ("mean Dice", m.MeanDice), ("pixel accuracy", m.PixelAccuracy), ("mean class accuracy", m.MeanClassAccuracy), ("frequency-weighted IoU", m.FrequencyWeightedIoU) })
+        foreach (var (label, value) in new[] { ("mean IoU", m.MeanIoU), ("mean Dice", m.MeanDice), ("pixel accuracy", m.PixelAccuracy),
+            ("mean class accuracy", m.MeanClassAccuracy), ("frequency-weighted IoU", m.FrequencyWeightedIoU) })
             h.Append(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{value:F4}</b>{label}</div>");
         h.Append("</div>");
         h.Append("<h2>Per class</h2><table><tr><th>class</th><th>IoU</th><th>Dice</th><th>precision</th><th>recall</th><th>pixels (truth)</th></tr>");
         foreach (var (c, i) in m.PerClass.Select((c, i) => (c, i)))
         {
             var color = outcome.Description.Classes[i].Color;
-            h.Append(CultureInfo.InvariantCulture, $"<tr><td><span class=\"swatch\" style=\"background:rgb({color[0]},{color[1]},{color[2]})\"></span>{E(c.Name)}</td><td>{F(c.IoU, "excluded")}</td><td>{F(c.Dice, "excluded")}</td><td>{F(c.Precision, "—")}</td><td>{F(c.Recall, "—")}</td><td>{c.Support:N0}</td></tr>");
+            h.Append(CultureInfo.InvariantCulture,
+                $"<tr><td><span class=\"swatch\" " +
+                    $"style=\"background:rgb({color[0]},{color[1]},{color[2]})\"></span>{E(c.Name)}</td>" +
+                    $"<td>{F(c.IoU, "excluded")}</td><td>{F(c.Dice, "excluded")}</td><td>{F(c.Precision, "—")}</td><td>{F(c.Recall, "—")}</td>" +
+                    $"<td>{c.Support:N0}</td></tr>");
         }
-        h.Append("</table><p class=\"note\">").Append(E(EmptyClassPolicy)).Append(m.ExcludedClasses.Count > 0 ? E($" Excluded here: {string.Join(", ", m.ExcludedClasses)}.") : " No class was excluded.").Append("</p>");
-        h.Append("<h2>Confusion matrix</h2><p class=\"note\">Rows: true class; columns: predicted class. Counts in pixels; the picture is normalised per row.</p><table><tr><th>truth \\ predicted</th>");
+        h.Append("</table><p class=\"note\">").Append(E(EmptyClassPolicy))
+            .Append(m.ExcludedClasses.Count > 0 ? E($" Excluded here: {string.Join(", ", m.ExcludedClasses)}.") : " No class was excluded.").Append("</p>");
+        h.Append("<h2>Confusion matrix</h2><p class=\"note\">Rows: true class; columns: predicted class. Counts in pixels; the picture is normalised per " +
+            "row.</p><table><tr><th>truth \\ predicted</th>");
         foreach (var c in m.PerClass) h.Append("<th>").Append(E(c.Name)).Append("</th>");
         h.Append("</tr>");
         for (int t = 0; t < m.PerClass.Count; t++)
@@ -98,7 +111,8 @@ public static class EvaluationReport
             h.Append("</tr>");
         }
         h.Append("</table>");
-        using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) h.Append(Img(OverlayRenderer.Png(confusion), "confusion matrix", "Confusion matrix, row-normalised (%)"));
+        using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) h.Append(Img(OverlayRenderer.Png(confusion), "confusion matrix",
+            "Confusion matrix, row-normalised (%)"));
         if (curves.Count > 0)
         {
             h.Append("<h2>Training curves</h2>");
@@ -111,9 +125,11 @@ public static class EvaluationReport
             h.Append(kind == "sample" ? "<h2>Sample predictions</h2>" : "<h2>Worst images by IoU</h2>");
             h.Append("<p class=\"note\">Each row: image | ground truth | prediction | errors (green right, red wrong, grey ignored).</p>");
             foreach (var (_, score, png) in panels)
-                h.Append(Img(png, score.Name, string.Create(CultureInfo.InvariantCulture, $"{score.Name}: mean IoU {score.MeanIoU:F4}, mean Dice {score.MeanDice:F4}")));
+                h.Append(Img(png, score.Name, string.Create(CultureInfo.InvariantCulture,
+                    $"{score.Name}: mean IoU {score.MeanIoU:F4}, mean Dice {score.MeanDice:F4}")));
         }
-        h.Append("<p class=\"note\">Generated by SegSharp on ").Append(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)).Append(".</p></body></html>\n");
+        h.Append("<p class=\"note\">Generated by SegSharp on ").Append(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'",
+            CultureInfo.InvariantCulture)).Append(".</p></body></html>\n");
         return h.ToString();
     }
 

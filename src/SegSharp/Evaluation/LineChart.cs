@@ -39,7 +39,8 @@ public static class LineChart
         {
             var color = Parse(s.Color);
             for (int i = 1; i < s.Points.Count; i++)
-                Line(image, X(s.Points[i - 1].X, xMin, xMax), Y(s.Points[i - 1].Y, yMin, yMax), X(s.Points[i].X, xMin, xMax), Y(s.Points[i].Y, yMin, yMax), color);
+                Line(image, X(s.Points[i - 1].X, xMin, xMax), Y(s.Points[i - 1].Y, yMin, yMax), X(s.Points[i].X, xMin, xMax), Y(s.Points[i].Y, yMin,
+                    yMax), color);
             foreach (var p in s.Points)
                 for (int dy = -2; dy <= 2; dy++)
                     for (int dx = -2; dx <= 2; dx++)
@@ -52,19 +53,23 @@ public static class LineChart
     {
         var (xMin, xMax, yMin, yMax) = Bounds(series);
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height + 20}\" class=\"chart\" role=\"img\" aria-label=\"{title}\">");
+        svg.Append(CultureInfo.InvariantCulture,
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height + 20}\" class=\"chart\" role=\"img\" aria-label=\"{title}\">");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"14\" class=\"title\">{Escape(title)}</text>");
         foreach (double tick in Ticks(yMin, yMax))
         {
             int y = Y(tick, yMin, yMax) + 20;
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" y1=\"{y}\" x2=\"{Width - Right}\" y2=\"{y}\" class=\"grid\"/><text x=\"{Left - 6}\" y=\"{y + 4}\" text-anchor=\"end\">{Label(tick)}</text>");
+            svg.Append(CultureInfo.InvariantCulture,
+                $"<line x1=\"{Left}\" y1=\"{y}\" x2=\"{Width - Right}\" y2=\"{y}\" class=\"grid\"/><text x=\"{Left - 6}\" y=\"{y + 4}\" " +
+                    $"text-anchor=\"end\">{Label(tick)}</text>");
         }
         foreach (double tick in Ticks(xMin, xMax))
         {
             int x = X(tick, xMin, xMax);
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{Height + 2}\" text-anchor=\"middle\">{Label(tick)}</text>");
         }
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height + 18}\" text-anchor=\"middle\">{Escape(xLabel)}</text>");
+        svg.Append(CultureInfo.InvariantCulture,
+            $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height + 18}\" text-anchor=\"middle\">{Escape(xLabel)}</text>");
         int legend = Left + 10;
         foreach (var s in series)
         {
@@ -124,7 +129,8 @@ public static class LineChart
         if (x >= 0 && y >= 0 && x < image.Width && y < image.Height) image[x, y] = color;
     }
 
-    private static Rgb24 Parse(string hex) => new(Convert.ToByte(hex.Substring(1, 2), 16), Convert.ToByte(hex.Substring(3, 2), 16), Convert.ToByte(hex.Substring(5, 2), 16));
+    private static Rgb24 Parse(string hex) => new(Convert.ToByte(hex.Substring(1, 2), 16), Convert.ToByte(hex.Substring(3, 2), 16),
+        Convert.ToByte(hex.Substring(5, 2), 16));
 
     private static string Escape(string text) => System.Net.WebUtility.HtmlEncode(text);
 }

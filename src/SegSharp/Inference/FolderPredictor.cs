@@ -73,7 +73,8 @@ public sealed class FolderPredictor
 
     private PredictionResult PredictOne(string file, float[] pixels, int height, int width, string masks, string overlays, IReadOnlyList<byte[]> palette)
     {
-        var sample = _preprocessing.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _channels, height, width, _trained.Card.IgnoreIndex), new Runtime.SeededRandom(0));
+        var sample = _preprocessing.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _channels, height, width,
+            _trained.Card.IgnoreIndex), new Runtime.SeededRandom(0));
         int[] prediction;
         using (var scope = NewDisposeScope())
         {

@@ -72,7 +72,8 @@ public sealed class TrainedModel : IDisposable
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
         {
             model.Dispose();
-            throw new SegSharpException($"Checkpoint '{path}' holds weights that do not fit the model its card describes ({e.Message.Split('\n')[0]}); the file is damaged or was edited.");
+            throw new SegSharpException($"Checkpoint '{path}' holds weights that do not fit the model its card describes ({e.Message.Split('\n')[0]}); the " +
+                $"file is damaged or was edited.");
         }
         model.eval();
         return new TrainedModel(card, config, model, state, path);
@@ -83,7 +84,8 @@ public sealed class TrainedModel : IDisposable
     {
         string dataset = config.Data.Dataset;
         if (dataset != ShapesDataset.Spec && !File.Exists(dataset))
-            throw new SegSharpException($"Checkpoint '{path}' was written before checkpoints carried their classes and needs its training dataset '{dataset}', which is gone. Put the dataset back there, or retrain with this SegSharp.");
+            throw new SegSharpException($"Checkpoint '{path}' was written before checkpoints carried their classes and needs its training dataset " +
+                $"'{dataset}', which is gone. Put the dataset back there, or retrain with this SegSharp.");
         return DatasetFactory.Open(dataset).Description;
     }
 

@@ -25,7 +25,8 @@ public sealed class CrossEntropyLoss : ISegmentationLoss
     {
         using var scope = NewDisposeScope();
         if (_classWeights is not null && _classWeights.Length != logits.shape[1])
-            throw new SegSharpException($"loss cross_entropy class_weights has {_classWeights.Length} values but the model predicts {logits.shape[1]} classes. Give one weight per class.");
+            throw new SegSharpException($"loss cross_entropy class_weights has {_classWeights.Length} values but the model predicts {logits.shape[1]} " +
+                $"classes. Give one weight per class.");
         using var weight = _classWeights is null ? null : tensor(_classWeights, dtype: logits.dtype, device: logits.device);
         var valid = target.ne(_ignoreIndex);
         if (!valid.any().item<bool>()) return (logits.sum() * 0).MoveToOuterDisposeScope();

@@ -25,7 +25,8 @@ public sealed class FocalLoss : ISegmentationLoss
     {
         using var scope = NewDisposeScope();
         if (_alpha is not null && _alpha.Length != logits.shape[1])
-            throw new SegSharpException($"loss focal alpha has {_alpha.Length} values but the model predicts {logits.shape[1]} classes. Give one alpha per class.");
+            throw new SegSharpException($"loss focal alpha has {_alpha.Length} values but the model predicts {logits.shape[1]} classes. Give one alpha per " +
+                $"class.");
         var validMask = target.ne(_ignoreIndex);
         var valid = validMask.to(logits.dtype);
         var safeTarget = target.where(validMask, zeros_like(target)).unsqueeze(1);

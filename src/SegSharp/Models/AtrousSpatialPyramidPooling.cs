@@ -17,7 +17,8 @@ public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>
         bool bias = Norms.ConvBias(norm);
         _branches.Add(nn.Sequential(Convolution.Plain(input, output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true)));
         foreach (int rate in rates)
-            _branches.Add(nn.Sequential(Convolution.Plain(input, output, 3, padding: rate, dilation: rate, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true)));
+            _branches.Add(nn.Sequential(Convolution.Plain(input, output, 3, padding: rate, dilation: rate, bias: bias), Norms.Create(norm, output),
+                nn.ReLU(inplace: true)));
         // The pooled branch sees one value per channel per image; batch norm there would fail at batch size 1.
         _pooling = nn.Sequential(nn.AdaptiveAvgPool2d(1), Convolution.Plain(input, output, 1), nn.ReLU(inplace: true));
         _projection = nn.Sequential(Convolution.Plain(output * (rates.Length + 2), output, 1, bias: bias), Norms.Create(norm, output), nn.ReLU(inplace: true));

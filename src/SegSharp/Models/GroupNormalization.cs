@@ -12,8 +12,12 @@ namespace SegSharp.Models;
 public sealed class GroupNormalization : nn.Module<Tensor, Tensor>
 {
     private readonly long _groups;
+    // TorchSharp names registered parameters after their fields: these are the state-dict keys "weight" and "bias",
+    // the same as torch.nn.GroupNorm's, so they keep those names.
+#pragma warning disable IDE1006
     private readonly Parameter weight;
     private readonly Parameter bias;
+#pragma warning restore IDE1006
 
     public GroupNormalization(long groups, long channels) : base(nameof(GroupNormalization))
     {

@@ -17,10 +17,12 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
         _body = bottleneck
             ? nn.Sequential(
                 Convolution.Plain(input, width, 1, bias: bias), Norms.Create(norm, width), nn.ReLU(inplace: true),
-                Convolution.Plain(width, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(inplace: true),
+                Convolution.Plain(width, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width),
+                    nn.ReLU(inplace: true),
                 Convolution.Plain(width, output, 1, bias: bias), Norms.Create(norm, output))
             : nn.Sequential(
-                Convolution.Plain(input, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width), nn.ReLU(inplace: true),
+                Convolution.Plain(input, width, 3, stride: stride, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, width),
+                    nn.ReLU(inplace: true),
                 Convolution.Plain(width, output, 3, padding: dilation, dilation: dilation, bias: bias), Norms.Create(norm, output));
         if (stride != 1 || input != output)
             _shortcut = nn.Sequential(Convolution.Plain(input, output, 1, stride: stride, bias: bias), Norms.Create(norm, output));

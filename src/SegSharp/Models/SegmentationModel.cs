@@ -32,12 +32,14 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         if (input.dim() != 4 || input.shape[1] != InputChannels)
-            throw new SegSharpException($"Model expects input [N, {InputChannels}, H, W] but got [{string.Join(", ", input.shape)}]. Check the dataset's channels setting.");
+            throw new SegSharpException(
+                $"Model expects input [N, {InputChannels}, H, W] but got [{string.Join(", ", input.shape)}]. Check the dataset's channels setting.");
         long height = input.shape[2], width = input.shape[3];
         long padH = (Stride - height % Stride) % Stride, padW = (Stride - width % Stride) % Stride;
         if (padH == 0 && padW == 0) return ForwardAligned(input);
         if (!PadInputs)
-            throw new SegSharpException($"Input {width}x{height} is not a multiple of {Stride} (the model's total stride); resize or crop to {width + padW}x{height + padH}, or set model.input_policy: pad.");
+            throw new SegSharpException($"Input {width}x{height} is not a multiple of {Stride} (the model's total stride); resize or crop to " +
+                $"{width + padW}x{height + padH}, or set model.input_policy: pad.");
         using var scope = NewDisposeScope();
         var padded = nn.functional.pad(input, new[] { 0L, padW, 0L, padH });
         var logits = ForwardAligned(padded);

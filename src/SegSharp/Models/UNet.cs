@@ -19,7 +19,8 @@ public sealed class UNet : SegmentationModel
     private readonly MaxPool2d _pool = nn.MaxPool2d(2);
     private readonly Convolution _head;
 
-    public UNet(int inputChannels, int classes, int depth = 4, int width = 32, NormKind norm = NormKind.Batch, UpsamplingKind upsampling = UpsamplingKind.Transpose, bool padInputs = true)
+    public UNet(int inputChannels, int classes, int depth = 4, int width = 32, NormKind norm = NormKind.Batch,
+        UpsamplingKind upsampling = UpsamplingKind.Transpose, bool padInputs = true)
         : base(nameof(UNet), inputChannels, classes, 1 << depth, padInputs)
     {
         long channels = inputChannels;
@@ -34,7 +35,8 @@ public sealed class UNet : SegmentationModel
             long output = (long)width << level;
             _upsamplers.Add(upsampling == UpsamplingKind.Transpose
                 ? Convolution.Transposed(channels, output, 2, stride: 2)
-                : nn.Sequential(nn.Upsample(scale_factor: new[] { 2.0, 2.0 }, mode: UpsampleMode.Bilinear, align_corners: false), Convolution.Plain(channels, output, 1)));
+                : nn.Sequential(nn.Upsample(scale_factor: new[] { 2.0, 2.0 }, mode: UpsampleMode.Bilinear, align_corners: false),
+                    Convolution.Plain(channels, output, 1)));
             _decoders.Add(new ConvBlock(output * 2, output, norm));
             channels = output;
         }

@@ -21,14 +21,14 @@ public static class NativeScalarGuard
 {
     private const long Budget = 240L << 20;
     private static readonly object Gate = new();
-    private static int _depth;
+    private static int Depth;
 
     /// <summary>Protects the calls made until the returned value is disposed.</summary>
     public static Scope Enter()
     {
         lock (Gate)
         {
-            if (_depth++ == 0) Start();
+            if (Depth++ == 0) Start();
         }
         return new Scope(true);
     }
@@ -55,7 +55,7 @@ public static class NativeScalarGuard
     {
         lock (Gate)
         {
-            if (--_depth > 0) return;
+            if (--Depth > 0) return;
             if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
             {
                 try

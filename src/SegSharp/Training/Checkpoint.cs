@@ -73,7 +73,8 @@ public static class Checkpoint
             {
                 card = JsonSerializer.Deserialize<ModelCard>(ReadSection(bytes, ref position), Json) ?? throw new InvalidDataException("empty model card");
                 if (card.Format > ModelCard.CurrentFormat)
-                    throw new InvalidDataException($"its model card has format {card.Format}, newer than this SegSharp reads ({ModelCard.CurrentFormat}); update SegSharp");
+                    throw new InvalidDataException($"its model card has format {card.Format}, newer than this SegSharp reads ({ModelCard.CurrentFormat}); " +
+                        $"update SegSharp");
             }
             var state = JsonSerializer.Deserialize<TrainingState>(ReadSection(bytes, ref position), Json) ?? throw new InvalidDataException("empty state");
             var model = ReadSection(bytes, ref position);

@@ -43,7 +43,9 @@ public sealed class RunDirectory
         csv.Append('\n');
         foreach (var r in history)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{r.Epoch},{r.Step},{F(r.TrainLoss)},{F(r.LR)},{F(r.ImagesPerSecond)},{F(r.Seconds)},{F(r.ValidationLoss)},{F(r.MeanIoU)},{F(r.MeanDice)},{F(r.PixelAccuracy)}");
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{r.Epoch},{r.Step},{F(r.TrainLoss)},{F(r.LR)},{F(r.ImagesPerSecond)},{F(r.Seconds)}," +
+                $"{F(r.ValidationLoss)},{F(r.MeanIoU)},{F(r.MeanDice)},{F(r.PixelAccuracy)}");
             for (int c = 0; c < classNames.Count; c++)
                 csv.Append(',').Append(F(r.ClassIoU?[c])).Append(',').Append(F(r.ClassDice?[c]));
             csv.Append('\n');

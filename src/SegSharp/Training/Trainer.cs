@@ -107,7 +107,8 @@ public sealed class Trainer
         if (!stream.MoveNext()) throw new InvalidOperationException($"The batch stream ended early at epoch {epoch + 1}, batch {position}.");
         var batch = stream.Current;
         if (batch.Epoch != epoch || batch.Index != position)
-            throw new InvalidOperationException($"The batch stream is out of step: expected epoch {epoch}, batch {position}; got {batch.Epoch}, {batch.Index}.");
+            throw new InvalidOperationException($"The batch stream is out of step: expected epoch {epoch}, batch {position}; got {batch.Epoch}, " +
+                $"{batch.Index}.");
         return batch;
     }
 

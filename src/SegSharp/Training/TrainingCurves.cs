@@ -19,7 +19,8 @@ public static class TrainingCurves
                 new("mean IoU", validated.Select(h => ((double)h.Epoch, h.MeanIoU!.Value)).ToList(), "#2ca02c"),
                 new("mean Dice", validated.Select(h => ((double)h.Epoch, h.MeanDice!.Value)).ToList(), "#9467bd"),
             }));
-        result.Add(new("lr.png", "Learning rate at the end of each epoch", new List<ChartSeries> { new("learning rate", history.Select(h => ((double)h.Epoch, h.LR)).ToList(), "#ff7f0e") }));
+        result.Add(new("lr.png", "Learning rate at the end of each epoch", new List<ChartSeries> { new("learning rate",
+            history.Select(h => ((double)h.Epoch, h.LR)).ToList(), "#ff7f0e") }));
         return result;
     }
 }

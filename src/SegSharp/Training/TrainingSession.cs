@@ -35,7 +35,8 @@ public sealed class TrainingSession : IDisposable
             : null;
         StepsPerEpoch = TrainLoader.BatchesPerEpoch / train.Accumulate;
         if (StepsPerEpoch == 0)
-            throw new SegSharpException($"train.accumulate ({train.Accumulate}) is larger than the batches in an epoch ({TrainLoader.BatchesPerEpoch}); lower it or set train.iters_per_epoch.");
+            throw new SegSharpException($"train.accumulate ({train.Accumulate}) is larger than the batches in an epoch ({TrainLoader.BatchesPerEpoch}); " +
+                $"lower it or set train.iters_per_epoch.");
         TotalSteps = (long)StepsPerEpoch * train.Epochs;
         Model = ModelFactory.Create(config.Model, Description.Channels, Description.ClassCount, train.Seed);
         Model.ComputeType = ComputePrecision.Of(train.Precision);
@@ -151,7 +152,8 @@ public sealed class TrainingSession : IDisposable
         var (path, found) = Run.Checkpoints.LoadNewestValid(Report)
             ?? throw new SegSharpException($"Run directory '{Run.Path}' has checkpoints, but none passes its checksum. Move them away to start over.");
         if (found.State.ConfigHash != Config.TrainingHash)
-            throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint of a different config. Resume with 'segsharp train --resume {Run.Path}', or choose another output.dir.");
+            throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint of a different config. Resume with 'segsharp train --resume " +
+                $"{Run.Path}', or choose another output.dir.");
         Checkpoint.LoadModel(Model, found.Model);
         Checkpoint.LoadOptimizer(Optimizer, found.Optimizer);
         if (found.State.TorchRandomState.Length > 0)
@@ -168,6 +170,7 @@ public sealed class TrainingSession : IDisposable
     {
         Run.Checkpoints.WaitForWrites();
         string good = File.Exists(Run.Checkpoints.LastPath) ? $"The last good checkpoint is {Run.Checkpoints.LastPath}." : "No checkpoint was written yet.";
-        return new SegSharpException($"Training diverged: the loss is {value} at epoch {State.Epoch + 1}, step {State.GlobalStep + 1} (batch {batch}). {good} Lower optimizer.lr or set train.grad_clip.");
+        return new SegSharpException($"Training diverged: the loss is {value} at epoch {State.Epoch + 1}, step {State.GlobalStep + 1} (batch {batch}). " +
+            $"{good} Lower optimizer.lr or set train.grad_clip.");
     }
 }

@@ -53,16 +53,19 @@ public static class EvaluationWorkflow
         {
             string training = config.Data.Dataset;
             if (training != ShapesDataset.Spec && !File.Exists(training))
-                throw new SegSharpException($"The model's training dataset '{training}' is gone, and evaluating without --data needs its validation split. Pass --data DATASET.yaml.");
+                throw new SegSharpException($"The model's training dataset '{training}' is gone, and evaluating without --data needs its validation split. " +
+                    $"Pass --data DATASET.yaml.");
             return DatasetFactory.Open(training);
         }
         var data = DatasetFactory.Open(dataset == ShapesDataset.Spec ? dataset : Path.GetFullPath(dataset));
         var expected = trained.Card.Classes.Select(c => c.Name).ToList();
         var found = data.Description.Classes.Select(c => c.Name).ToList();
         if (!expected.SequenceEqual(found, StringComparer.Ordinal))
-            throw new SegSharpException($"Dataset '{dataset}' has classes [{string.Join(", ", found)}] but the model predicts [{string.Join(", ", expected)}]; evaluate on a dataset with the model's classes in the same order.");
+            throw new SegSharpException($"Dataset '{dataset}' has classes [{string.Join(", ", found)}] but the model predicts " +
+                $"[{string.Join(", ", expected)}]; evaluate on a dataset with the model's classes in the same order.");
         if (data.Description.Channels != trained.Card.InputChannels)
-            throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {trained.Card.InputChannels}; set channels: {trained.Card.InputChannels} in it.");
+            throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {trained.Card.InputChannels}; " +
+                $"set channels: {trained.Card.InputChannels} in it.");
         return data;
     }
 }

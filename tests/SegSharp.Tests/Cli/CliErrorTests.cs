@@ -8,8 +8,8 @@ public class CliErrorTests
 {
     private static (int Code, string Out, string Error) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
         var (oldOut, oldError) = (Console.Out, Console.Error);
         Console.SetOut(output);
         Console.SetError(error);

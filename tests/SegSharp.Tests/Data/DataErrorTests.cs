@@ -17,7 +17,8 @@ public class DataErrorTests
         string mask = Path.Combine(Path.GetDirectoryName(yaml)!, "masks", "1.png");
         DatasetFixture.WriteGray8(mask, Enumerable.Repeat(128, H * W).ToArray(), H, W);
         var error = Assert.Throws<SegSharpException>(() => new FolderDataset(DatasetDescription.Load(yaml)).Load(1));
-        Assert.Equal($"Mask '{mask}' holds value 128, which the class map does not name (known: 0, 255). Add it to classes or set ignore_values.", error.Message);
+        Assert.Equal($"Mask '{mask}' holds value 128, which the class map does not name (known: 0, 255). Add it to classes or set ignore_values.",
+            error.Message);
         var report = DatasetChecker.Check(DatasetDescription.Load(yaml));
         Assert.Single(report.Errors);
         Assert.Contains("holds value 128 (96 px)", report.Errors[0]);

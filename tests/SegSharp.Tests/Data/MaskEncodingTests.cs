@@ -55,7 +55,8 @@ public class MaskEncodingTests
         var classes = DatasetFixture.Pattern(H, W, 3);
         int[] colors = { 0x000000, 0xFF0000, 0x00FF80 };
         string yaml = DatasetFixture.Create(TestPaths.TempFolder("rgb"),
-            "mask_encoding: rgb\nclasses:\n  - { name: bg, color: [0, 0, 0] }\n  - { name: red, color: [255, 0, 0] }\n  - { name: teal, color: [0, 255, 128] }\n", 1,
+            "mask_encoding: rgb\nclasses:\n  - { name: bg, color: [0, 0, 0] }\n  - { name: red, color: [255, 0, 0] }\n  - { name: teal, color: [0, 255, 128] " +
+                "}\n", 1,
             (path, _) => DatasetFixture.WriteRgb(path, classes.Select(c => colors[c]).ToArray(), H, W));
         Assert.Equal(classes, LoadMask(yaml));
     }

@@ -10,7 +10,9 @@ public class TiledPredictorTests
     /// <summary>A per-pixel model (1x1 convs): each output pixel depends only on its input pixel, so tiling must not change it.</summary>
     private sealed class PointwiseModel : SegmentationModel
     {
+#pragma warning disable CA2213 // registered submodule: disposed by Module.Dispose (see ModelTests)
         private readonly nn.Module<Tensor, Tensor> _layers;
+#pragma warning restore CA2213
 
         public PointwiseModel() : base(nameof(PointwiseModel), 2, 3, 1, true)
         {
@@ -28,7 +30,8 @@ public class TiledPredictorTests
         using var model = ModelFactory.Create(new SegSharp.Configuration.ModelConfig
         {
             Kind = SegSharp.Configuration.ModelKind.UNet, Depth = 2, Width = 4, Norm = SegSharp.Configuration.NormKind.Batch,
-            Upsampling = SegSharp.Configuration.UpsamplingKind.Transpose, Encoder = SegSharp.Configuration.EncoderKind.ResNet18, InputPolicy = SegSharp.Configuration.InputPolicy.Pad,
+            Upsampling = SegSharp.Configuration.UpsamplingKind.Transpose, Encoder = SegSharp.Configuration.EncoderKind.ResNet18,
+                InputPolicy = SegSharp.Configuration.InputPolicy.Pad,
         }, 1, 2, 0);
         using var image = rand(1, 1, 40, 36);
         using var whole = new TiledPredictor(model, 0).Probabilities(image);
@@ -51,7 +54,8 @@ public class TiledPredictorTests
     [Fact]
     public void Tile_origins_cover_the_image_with_the_last_tile_flush()
     {
-        var predictor = new TiledPredictor(new PointwiseModel(), 16, 0.25);
+        using var model = new PointwiseModel();
+        var predictor = new TiledPredictor(model, 16, 0.25);
         Assert.Equal(new long[] { 0, 12, 24, 34 }, predictor.Starts(50, 16));
         Assert.Equal(new long[] { 0 }, predictor.Starts(16, 16));
     }

@@ -117,7 +117,8 @@ public class LossTests
     [MemberData(nameof(AllLosses))]
     public void Ignored_pixels_get_no_gradient_and_do_not_change_the_value(string name)
     {
-        var loss = WeightedLoss.Create(new[] { new LossTermConfig { Kind = SegSharp.Foundation.OptionNames<LossKind>.Parse(name, "loss"), Weight = 1.0 } }, Ignore);
+        var loss = WeightedLoss.Create(new[] { new LossTermConfig { Kind = SegSharp.Foundation.OptionNames<LossKind>.Parse(name, "loss"),
+            Weight = 1.0 } }, Ignore);
         using var logits = Logits(grad: true);
         using var target = Target();
         using var value = loss.Compute(logits, target);

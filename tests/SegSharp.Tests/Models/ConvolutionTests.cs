@@ -84,7 +84,8 @@ public class ConvolutionTests
     {
         var config = new ModelConfig
         {
-            Kind = ModelKind.UNet, Depth = 2, Width = 8, Norm = NormKind.Batch, Upsampling = UpsamplingKind.Transpose, Encoder = EncoderKind.ResNet18, InputPolicy = InputPolicy.Pad,
+            Kind = ModelKind.UNet, Depth = 2, Width = 8, Norm = NormKind.Batch, Upsampling = UpsamplingKind.Transpose, Encoder = EncoderKind.ResNet18,
+                InputPolicy = InputPolicy.Pad,
         };
         using var model = ModelFactory.Create(config, 1, 3, 1);
         model.eval();

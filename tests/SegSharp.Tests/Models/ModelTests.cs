@@ -7,11 +7,15 @@ namespace SegSharp.Tests.Models;
 
 public class ModelTests
 {
-    private static ModelConfig Config(string name = "unet", int depth = 4, int width = 32, string policy = "pad", string norm = "batch", string up = "transpose", string encoder = "resnet18") =>
+    private static ModelConfig Config(string name = "unet", int depth = 4, int width = 32, string policy = "pad", string norm = "batch",
+        string up = "transpose", string encoder = "resnet18") =>
         new()
         {
-            Kind = SegSharp.Foundation.OptionNames<ModelKind>.Parse(name, "model"), Depth = depth, Width = width, Norm = SegSharp.Foundation.OptionNames<NormKind>.Parse(norm, "norm"),
-            Upsampling = SegSharp.Foundation.OptionNames<UpsamplingKind>.Parse(up, "up"), Encoder = SegSharp.Foundation.OptionNames<EncoderKind>.Parse(encoder, "encoder"), InputPolicy = SegSharp.Foundation.OptionNames<InputPolicy>.Parse(policy, "policy"),
+            Kind = SegSharp.Foundation.OptionNames<ModelKind>.Parse(name, "model"), Depth = depth, Width = width,
+                Norm = SegSharp.Foundation.OptionNames<NormKind>.Parse(norm, "norm"),
+            Upsampling = SegSharp.Foundation.OptionNames<UpsamplingKind>.Parse(up, "up"),
+                Encoder = SegSharp.Foundation.OptionNames<EncoderKind>.Parse(encoder, "encoder"),
+                InputPolicy = SegSharp.Foundation.OptionNames<InputPolicy>.Parse(policy, "policy"),
         };
 
     [Theory]
@@ -44,7 +48,8 @@ public class ModelTests
         using var model = ModelFactory.Create(Config(depth: 4, width: 4, policy: "strict"), 1, 2, 0);
         using var input = rand(1, 1, 100, 70);
         var error = Assert.Throws<SegSharpException>(() => model.forward(input));
-        Assert.Equal("Input 70x100 is not a multiple of 16 (the model's total stride); resize or crop to 80x112, or set model.input_policy: pad.", error.Message);
+        Assert.Equal("Input 70x100 is not a multiple of 16 (the model's total stride); resize or crop to 80x112, or set model.input_policy: pad.",
+            error.Message);
     }
 
     [Fact]
@@ -91,5 +96,23 @@ public class ModelTests
         var pc = c.parameters().ToList();
         Assert.All(pa.Zip(pb), pair => Assert.True(pair.First.equal(pair.Second).all().item<bool>()));
         Assert.Contains(pa.Zip(pc), pair => !pair.First.equal(pair.Second).all().item<bool>());
+    }
+
+    /// <summary>
+    /// Why CA2213 is off for src/SegSharp/Models: submodule fields registered with RegisterComponents are disposed by
+    /// TorchSharp's Module.Dispose, which the analyzer cannot see. This pins that they are.
+    /// </summary>
+    [Theory]
+    [InlineData("unet")]
+    [InlineData("deeplabv3plus")]
+    public void Disposing_a_model_releases_every_parameter_and_buffer(string name)
+    {
+        var models = new[] { ModelFactory.Create(Config(name, depth: 2, width: 8, norm: "group"), 3, 3, 0), ModelFactory.Create(Config(name, depth: 2,
+            width: 8), 3, 3, 0) };
+        var tensors = models.SelectMany(m => m.parameters().Cast<Tensor>().Concat(m.buffers())).ToList();
+        Assert.True(tensors.Count > 10);
+        Assert.All(tensors, t => Assert.False(t.IsInvalid));
+        foreach (var model in models) model.Dispose();
+        Assert.All(tensors, t => Assert.True(t.IsInvalid));
     }
 }

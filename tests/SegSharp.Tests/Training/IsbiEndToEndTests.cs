@@ -69,7 +69,8 @@ public class IsbiEndToEndTests
         string input = TestPaths.TempFolder("predict-in"), output = TestPaths.TempFolder("predict-out");
         File.Copy(Path.Combine(TestPaths.Isbi, "image", "3.png"), Path.Combine(input, "3.png"));
         File.WriteAllText(Path.Combine(input, "broken.png"), "not an image");
-        code = CommandLine.Build().Parse(new[] { "predict", "--checkpoint", run.Checkpoints.BestPath, "--input", input, "--output", output, "--tile", "256" }).Invoke();
+        code = CommandLine.Build().Parse(new[] { "predict", "--checkpoint", run.Checkpoints.BestPath, "--input", input, "--output", output, "--tile",
+            "256" }).Invoke();
         Assert.Equal(1, code); // one file skipped, the other still written
         var (indices, h, w) = IndexedPng.Read(Path.Combine(output, "masks", "3.png"));
         Assert.Equal((512, 512), (h, w));

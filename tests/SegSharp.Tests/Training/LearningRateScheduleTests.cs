@@ -6,7 +6,8 @@ namespace SegSharp.Tests.Training;
 public class LearningRateScheduleTests
 {
     private static ScheduleConfig S(string name, int warmup = 0) =>
-        new() { Kind = SegSharp.Foundation.OptionNames<ScheduleKind>.Parse(name, "schedule"), WarmupIterations = warmup, StepSize = 10, Gamma = 0.5, Power = 2.0, MinFactor = 0.0 };
+        new() { Kind = SegSharp.Foundation.OptionNames<ScheduleKind>.Parse(name, "schedule"), WarmupIterations = warmup, StepSize = 10, Gamma = 0.5,
+            Power = 2.0, MinFactor = 0.0 };
 
     [Fact]
     public void Warmup_rises_linearly_to_the_base_rate()

@@ -76,7 +76,8 @@ public class ReproducibilityTests
             Assert.Contains($"weights sha256: {Reference.Value}", output);
         }
         // The run directory config was used, so the config hash must match the in-process reference exactly.
-        Assert.Equal(Reference.Value, System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json"))).RootElement.GetProperty("weights_sha256").GetString());
+        Assert.Equal(Reference.Value, System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder,
+            "summary.json"))).RootElement.GetProperty("weights_sha256").GetString());
     }
 
     private static Process StartCli(IEnumerable<string> args)

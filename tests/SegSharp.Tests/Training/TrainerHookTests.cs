@@ -41,7 +41,8 @@ public class TrainerHookTests
         new Trainer(config, new RecordingObserver(), hooks: new[] { log }).Run();
         // 2 optimiser steps per epoch of 2 batches each, each step after one GradientsReady.
         var epoch = new[] { "grads", "step1", "grads", "step2", "trained+validated" };
-        var expected = new[] { "run", "epoch0" }.Concat(epoch).Append("completed:1:1").Append("epoch1").Concat(epoch).Append("completed:2:2").Append("finished");
+        var expected = new[] { "run",
+            "epoch0" }.Concat(epoch).Append("completed:1:1").Append("epoch1").Concat(epoch).Append("completed:2:2").Append("finished");
         Assert.Equal(expected, log.Events);
     }
 
@@ -54,7 +55,8 @@ public class TrainerHookTests
         string before = Checkpoint.WeightsHash(initial);
         var result = new Trainer(config, new RecordingObserver(), hooks: new[] { new ZeroGradients() }).Run();
         Assert.Equal(before, result.WeightsHash);
-        var moved = TinyRun.Train(TestPaths.TempFolder("no-hook"), extra: new[] { "optimizer.name=sgd", "optimizer.weight_decay=0", "optimizer.momentum=0", "model.norm=none" });
+        var moved = TinyRun.Train(TestPaths.TempFolder("no-hook"), extra: new[] { "optimizer.name=sgd", "optimizer.weight_decay=0",
+            "optimizer.momentum=0", "model.norm=none" });
         Assert.NotEqual(before, moved.WeightsHash);
     }
 

@@ -121,7 +121,8 @@ public class JointTransformTests
     [Fact]
     public void Same_generator_seed_gives_the_same_augmentation()
     {
-        var pipeline = new TransformPipeline(new IJointTransform[] { new RandomCrop(6, 6), new Flip(true, 0.5), new RandomRotate90(0.5), new ColorJitter(0.2, 0.2, 0) });
+        var pipeline = new TransformPipeline(new IJointTransform[] { new RandomCrop(6, 6), new Flip(true, 0.5), new RandomRotate90(0.5),
+            new ColorJitter(0.2, 0.2, 0) });
         var a = pipeline.Apply(Encoded(), SeededRandom.For(1, 2, 3));
         var b = pipeline.Apply(Encoded(), SeededRandom.For(1, 2, 3));
         Assert.Equal(a.Image, b.Image);

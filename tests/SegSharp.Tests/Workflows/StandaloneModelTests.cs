@@ -111,7 +111,8 @@ public class StandaloneModelTests
     {
         using var body = new MemoryStream();
         body.Write(Encoding.ASCII.GetBytes("SEGSHARP-CKPT-1\n"));
-        foreach (var section in new[] { System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(contents.State, Checkpoint.Json), contents.Model, contents.Optimizer })
+        foreach (var section in new[] { System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(contents.State, Checkpoint.Json), contents.Model,
+            contents.Optimizer })
         {
             body.Write(BitConverter.GetBytes((long)section.Length));
             body.Write(section);
@@ -147,7 +148,8 @@ public class StandaloneModelTests
             SegSharp.Tests.Data.DatasetFixture.WriteGray8(Path.Combine(data, "masks", $"{i}.png"), sample.Mask, sample.Height, sample.Width);
         }
         File.WriteAllText(Path.Combine(data, "dataset.yaml"),
-            "name: shapes-files\nroot: .\nchannels: 3\nmask_encoding: index\nclasses:\n  - { name: background }\n  - { name: disc }\n  - { name: square }\n  - { name: triangle }\nsplit: { method: ratio, val_fraction: 0.25 }\n");
+            "name: shapes-files\nroot: .\nchannels: 3\nmask_encoding: index\nclasses:\n  - { name: background }\n  - { name: disc }\n  - { name: square }\n  " +
+                "- { name: triangle }\nsplit: { method: ratio, val_fraction: 0.25 }\n");
         string run = TestPaths.TempFolder("standalone-run");
         var config = TinyRun.Config(run, $"data.dataset={Path.Combine(data, "dataset.yaml")}", "model.width=8", "train.epochs=3",
             "train.iters_per_epoch=10", "optimizer.lr=0.01",

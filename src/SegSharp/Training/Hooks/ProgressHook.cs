@@ -29,6 +29,7 @@ internal sealed class ProgressHook(ITrainingObserver observer) : ITrainingHook
     {
         var train = session.Config.Train;
         if (result.StoppedEarly)
-            observer.Message($"Early stop: {OptionNames<Configuration.BestMetric>.Name(train.BestMetric)} did not improve for {train.EarlyStopPatience} validations (best at epoch {result.State.BestEpoch + 1}).");
+            observer.Message($"Early stop: {OptionNames<Configuration.BestMetric>.Name(train.BestMetric)} did not improve for {train.EarlyStopPatience} " +
+                $"validations (best at epoch {result.State.BestEpoch + 1}).");
     }
 }
