@@ -7,7 +7,7 @@ namespace SegSharp.Configuration;
 /// tree before it is read, so overridden values go through exactly the same validation as file values.
 /// Values are parsed as YAML, so lists (<c>[256, 256]</c>) work too.
 /// </summary>
-public static class ConfigOverrides
+internal static class ConfigOverrides
 {
     public static void Apply(YamlMappingNode root, IEnumerable<string> assignments)
     {

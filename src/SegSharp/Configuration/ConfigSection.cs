@@ -9,7 +9,7 @@ namespace SegSharp.Configuration;
 /// "effective" mapping, so the config that actually ran can be printed and saved. <see cref="Finish"/> fails on
 /// any key nobody asked for, which is how typos are caught at load instead of silently ignored.
 /// </summary>
-public sealed class ConfigSection
+internal sealed class ConfigSection
 {
     private readonly YamlMappingNode _node;
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace SegSharp.Configuration;
 /// a duplicate key or a top level that is not a mapping becomes one <see cref="ConfigException"/> line naming
 /// the source, the line and the column, never a parser stack trace.
 /// </summary>
-public static class YamlDocument
+internal static class YamlDocument
 {
     /// <summary>The top-level mapping of <paramref name="text"/>; null for an empty document.</summary>
     /// <param name="example">A key the top level would hold, for the message when it is not a mapping.</param>

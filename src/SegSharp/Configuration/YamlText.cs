@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace SegSharp.Configuration;
 
 /// <summary>Writes a YAML node tree as compact block YAML: mappings as blocks, lists of scalars inline.</summary>
-public static class YamlText
+internal static class YamlText
 {
     public static string Write(YamlNode node)
     {

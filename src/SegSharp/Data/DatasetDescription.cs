@@ -39,7 +39,7 @@ public sealed record DatasetDescription
         return description;
     }
 
-    public static DatasetDescription Read(ConfigSection s, string path)
+    internal static DatasetDescription Read(ConfigSection s, string path)
     {
         string baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string name = s.GetString("name", Path.GetFileNameWithoutExtension(path));

@@ -4,7 +4,7 @@ using System.Text;
 namespace SegSharp.Data;
 
 /// <summary>A content hash of a dataset: SHA-256 over every pair's stem and file bytes, in name order.</summary>
-public static class DatasetFingerprint
+internal static class DatasetFingerprint
 {
     public static string Compute(ISegmentationDataset dataset)
     {

@@ -7,7 +7,7 @@ namespace SegSharp.Evaluation;
 /// The confusion matrix as a heat map, each row normalised to the true class's pixel count (so the diagonal
 /// reads as recall), with the percentage in each cell. Rows: truth; columns: prediction.
 /// </summary>
-public static class ConfusionMatrixImage
+internal static class ConfusionMatrixImage
 {
     public static Image<Rgb24> Render(long[,] confusion)
     {

@@ -5,11 +5,8 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace SegSharp.Evaluation;
 
-/// <summary>One named series of (x, y) points with a colour.</summary>
-public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color);
-
 /// <summary>Line charts of per-epoch curves, as PNG (ticks labelled) and as SVG (fully labelled, for the HTML report).</summary>
-public static class LineChart
+internal static class LineChart
 {
     private const int Width = 640, Height = 360, Left = 70, Right = 20, Top = 20, Bottom = 40;
 

@@ -7,7 +7,7 @@ namespace SegSharp.Evaluation;
 /// A 3x5 pixel font for numbers (0-9 . - e %), enough for axis ticks and matrix cells in PNG charts; the HTML
 /// report carries all other text. No font library is needed.
 /// </summary>
-public static class PixelFont
+internal static class PixelFont
 {
     private static readonly Dictionary<char, string> Glyphs = new()
     {

@@ -1,7 +1,7 @@
 namespace SegSharp.Foundation;
 
 /// <summary>Writes files so a reader never sees half of one: write <c>name.tmp</c>, flush to disk, rename over <c>name</c>.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

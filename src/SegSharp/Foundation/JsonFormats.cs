@@ -7,7 +7,7 @@ namespace SegSharp.Foundation;
 /// The JSON settings of every file SegSharp writes: snake_case keys, NaN and infinities allowed as named literals.
 /// One place, so checkpoints, run files and reports read back with the same rules they were written with.
 /// </summary>
-public static class JsonFormats
+internal static class JsonFormats
 {
     /// <summary>Compact, one value per line (checkpoint state, metrics.jsonl).</summary>
     public static readonly JsonSerializerOptions Compact = new()

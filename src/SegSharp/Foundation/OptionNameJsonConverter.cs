@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace SegSharp.Foundation;
 
 /// <summary>Writes option enums in JSON by their config names ("deeplabv3plus"), so files read like the config.</summary>
-public sealed class OptionNameJsonConverter : JsonConverterFactory
+internal sealed class OptionNameJsonConverter : JsonConverterFactory
 {
     public override bool CanConvert(Type typeToConvert) =>
         typeToConvert.IsEnum && typeToConvert.GetFields().Any(f => f.IsDefined(typeof(OptionNameAttribute), false));

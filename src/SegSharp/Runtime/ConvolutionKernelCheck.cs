@@ -21,7 +21,7 @@ namespace SegSharp.Runtime;
 /// cost is confined to layers with few channels. The check itself uses fixed, non-random data (it must not move
 /// libtorch's random stream) and one thread, where the defect is deterministic.
 /// </summary>
-public sealed record ConvolutionKernelCheck(bool Float32InputGradientWrong, bool Bfloat16OutputWrong)
+internal sealed record ConvolutionKernelCheck(bool Float32InputGradientWrong, bool Bfloat16OutputWrong)
 {
     /// <summary>The output-channel multiple the kernels handle correctly.</summary>
     public const int ChannelMultiple = 16;

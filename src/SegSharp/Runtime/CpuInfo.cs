@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace SegSharp.Runtime;
 
 /// <summary>The CPU's model name and feature flags from /proc/cpuinfo, read once; empty flags elsewhere.</summary>
-public static class CpuInfo
+internal static class CpuInfo
 {
     private static readonly Lazy<(string Model, IReadOnlySet<string> Flags)> Parsed = new(Read);
 

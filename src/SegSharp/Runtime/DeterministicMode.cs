@@ -11,7 +11,7 @@ namespace SegSharp.Runtime;
 /// function is called like a free function whose first argument is <c>this</c>, so the flag can be set through
 /// function pointers and read back through <c>at::Context::deterministicAlgorithms() const</c> to prove it took.
 /// </summary>
-public static class DeterministicMode
+internal static class DeterministicMode
 {
     private const string GlobalContext = "_ZN2at13globalContextEv";
     private const string SetDeterministic = "_ZN2at7Context26setDeterministicAlgorithmsEbb";

@@ -17,7 +17,7 @@ namespace SegSharp.Runtime;
 /// and may come from several threads: the region spans from the first entry to the last exit. If the budget is
 /// exceeded the runtime collects anyway and the region lapses; the next entry starts a fresh one.
 /// </summary>
-public static class NativeScalarGuard
+internal static class NativeScalarGuard
 {
     private const long Budget = 240L << 20;
     private static readonly object Gate = new();

@@ -1,7 +1,7 @@
 namespace SegSharp.Training;
 
 /// <summary>CRC-32C (Castagnoli), with TFRecord's masking, for TensorBoard event files.</summary>
-public static class Crc32C
+internal static class Crc32C
 {
     private static readonly uint[] Table = Build();
 

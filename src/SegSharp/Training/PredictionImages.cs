@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SegSharp.Training;
 
 /// <summary>Logs "image | truth | prediction | errors" panels of the first validation images to TensorBoard.</summary>
-public static class PredictionImages
+internal static class PredictionImages
 {
     public static void Log(TensorBoardWriter board, SegmentationModel model, BatchLoader validation, DatasetDescription description, long step, int count = 2)
     {

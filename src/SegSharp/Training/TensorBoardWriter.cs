@@ -8,7 +8,7 @@ namespace SegSharp.Training;
 /// protobuf dependency: the few message fields needed are encoded by hand. Each record is appended and flushed,
 /// so a killed run leaves a readable file.
 /// </summary>
-public sealed class TensorBoardWriter : IDisposable
+internal sealed class TensorBoardWriter : IDisposable
 {
     private readonly FileStream _stream;
 

@@ -3,7 +3,7 @@ using SegSharp.Evaluation;
 namespace SegSharp.Training;
 
 /// <summary>The report's training curves (loss, validation mIoU/mDice, learning rate) from a run's epoch history.</summary>
-public static class TrainingCurves
+internal static class TrainingCurves
 {
     public static IReadOnlyList<ReportChart> From(IReadOnlyList<EpochRecord> history)
     {

@@ -1,7 +1,7 @@
 namespace SegSharp.Transforms;
 
 /// <summary>Pixel resampling shared by the geometric transforms. Image planes are CHW float32; masks HW int.</summary>
-public static class Resampling
+internal static class Resampling
 {
     /// <summary>Bilinear resize with half-pixel centres (PyTorch's align_corners=False).</summary>
     public static float[] ResizeBilinear(float[] image, int channels, int height, int width, int newHeight, int newWidth)
