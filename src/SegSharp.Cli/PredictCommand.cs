@@ -20,16 +20,17 @@ public static class PredictCommand
         var overlap = new Option<double?>("--overlap") { Description = $"Tile overlap as a fraction of the tile, {Tiling.MinOverlap} to {Tiling.MaxOverlap} " +
             $"(default: the checkpoint's evaluation.tile_overlap)." };
         var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace masks and overlays already in the output folder." };
         var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
-        foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, precision }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, overwrite, precision }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             string? precisionName = parse.GetValue(precision);
             using var job = PredictionWorkflow.Open(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(output)!,
                 parse.GetValue(tile), parse.GetValue(overlap), parse.GetValue(tta),
-                precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"));
+                precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"), parse.GetValue(overwrite));
             int written = 0, skipped = 0;
             Terminal.Run($"predicting {job.Files.Count} image(s)", job.Files.Count, progress =>
             {

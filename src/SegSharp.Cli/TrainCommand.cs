@@ -19,11 +19,16 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Resume the run in this directory, with the config saved there." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Plain progress lines, no live bars." };
         var noEvaluate = new Option<bool>("--no-evaluate") { Description = "Skip the evaluation report after training." };
+        var allowDataChange = new Option<bool>("--allow-data-change")
+        {
+            Description = "Resume even if the dataset's files changed since the run started (recorded in the run's warnings.txt).",
+        };
         command.Options.Add(config);
         command.Options.Add(sets);
         command.Options.Add(resume);
         command.Options.Add(quiet);
         command.Options.Add(noEvaluate);
+        command.Options.Add(allowDataChange);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             string? resumeDirectory = parse.GetValue(resume);
@@ -34,7 +39,7 @@ public static class TrainCommand
             var loaded = resumeDirectory is not null
                 ? TrainingWorkflow.ResumeConfig(resumeDirectory, overrides)
                 : SegSharpConfig.Load(parse.GetValue(config), overrides);
-            var outcome = Train(loaded, parse.GetValue(quiet), !parse.GetValue(noEvaluate));
+            var outcome = Train(loaded, parse.GetValue(quiet), !parse.GetValue(noEvaluate), parse.GetValue(allowDataChange));
             if (outcome.Training.Interrupted) return 130;
             Console.WriteLine($"weights sha256: {outcome.Training.WeightsHash}");
             if (outcome.Evaluation is not null) EvaluateCommand.Print(outcome.Evaluation);
@@ -44,7 +49,7 @@ public static class TrainCommand
     }
 
     /// <summary>Runs the training workflow with SIGINT/SIGTERM wired to a graceful stop and progress on the console.</summary>
-    public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate)
+    public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate, bool allowDataChange = false)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -61,11 +66,13 @@ public static class TrainCommand
         });
         try
         {
-            if (quiet || !Terminal.Interactive) return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null), evaluate, stop: stop.Token);
+            if (quiet || !Terminal.Interactive)
+                return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null), evaluate, allowDataChange: allowDataChange, stop: stop.Token);
             TrainingOutcome outcome = null!;
             AnsiConsole.Progress().AutoClear(true)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate, stop: stop.Token));
+                .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate,
+                    allowDataChange: allowDataChange, stop: stop.Token));
             return outcome;
         }
         finally

@@ -12,6 +12,9 @@ public sealed record EvaluationConfig
     /// <summary>Sliding-window tile edge in pixels; 0 = whole image at once.</summary>
     public required int TileSize { get; init; }
 
+    /// <summary>With tile_size 0, images with more pixels than this are tiled at 1024 anyway (memory); 0 = never.</summary>
+    public required long MaxWholePixels { get; init; }
+
     /// <summary>Overlap between neighbouring tiles, as a fraction of the tile.</summary>
     public required double TileOverlap { get; init; }
 
@@ -26,6 +29,7 @@ public sealed record EvaluationConfig
         Worst = s.GetInt("worst", 4, 0, 1000),
         TileSize = s.GetInt("tile_size", 0, Tiling.MinTileSize, Tiling.MaxTileSize),
         TileOverlap = s.GetDouble("tile_overlap", 0.25, Tiling.MinOverlap, Tiling.MaxOverlap),
+        MaxWholePixels = s.GetLong("max_whole_pixels", 2048L * 2048, 0),
         FlipTta = s.GetBool("flip_tta", false),
         Precision = s.GetEnum("precision", InferencePrecision.Auto),
     };

@@ -70,10 +70,14 @@ public sealed record DatasetDescription
         if (items.Count < 1) throw s.Error("classes", "[]", "a list of at least one class, e.g. '- { name: background, value: 0 }'");
         var classes = new List<ClassInfo>();
         var seen = new Dictionary<int, string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < items.Count; i++)
         {
             var c = items[i];
             string className = c.GetString("name", $"class{i}");
+            if (className.Trim().Length == 0) throw c.Error("name", className, "a non-empty class name, e.g. name: road");
+            // Names head report columns and metric keys: two classes of one name would be indistinguishable there.
+            if (!names.Add(className)) throw c.Error("name", className, "a name not already used by another class");
             byte[] color = c.Has("color")
                 ? c.GetInts("color", new[] { 0, 0, 0 }, 3, 0).Select(v => v <= 255 ? (byte)v : throw c.Error("color", v.ToString(),
                     "three values 0..255")).ToArray()

@@ -18,7 +18,11 @@ public sealed class FolderDataset : ISegmentationDataset
             throw new SegSharpException($"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and " +
                 $"'{description.MasksDirectory}'. Check root, images and masks.");
         _pairs = listing.Pairs.ToList();
+        Unpaired = listing.ImagesWithoutMask.Concat(listing.MasksWithoutImage).ToList();
     }
+
+    /// <summary>Images without a mask and masks without an image: not part of the dataset (data check lists them as errors).</summary>
+    public IReadOnlyList<string> Unpaired { get; }
 
     public DatasetDescription Description { get; }
 

@@ -62,7 +62,8 @@ public static class EvaluationReport
         var csv = new StringBuilder("class,iou,dice,precision,recall,true_positives,false_positives,false_negatives,support\n");
         foreach (var c in m.PerClass)
             csv.Append(CultureInfo.InvariantCulture,
-                $"{c.Name},{F(c.IoU)},{F(c.Dice)},{F(c.Precision)},{F(c.Recall)},{c.TruePositives},{c.FalsePositives},{c.FalseNegatives},{c.Support}\n");
+                $"{Csv.Field(c.Name)},{F(c.IoU)},{F(c.Dice)},{F(c.Precision)},{F(c.Recall)}," +
+                $"{c.TruePositives},{c.FalsePositives},{c.FalseNegatives},{c.Support}\n");
         return csv.ToString();
     }
 

@@ -24,7 +24,7 @@ public sealed class FolderPredictor
     public FolderPredictor(TrainedModel trained, int tileSize, double overlap, bool flipTta)
     {
         _trained = trained;
-        _predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta);
+        _predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels);
         _preprocessing = TransformPipeline.Create(trained.Card.Preprocessing);
         _classes = trained.Card.ClassInfos();
         _channels = trained.Card.InputChannels;
@@ -41,8 +41,26 @@ public sealed class FolderPredictor
         return files;
     }
 
+    /// <summary>
+    /// The output name (without .png) of each input: its stem, or, where two inputs share a stem (a.png and a.tif),
+    /// its whole file name (a.png.png, a.tif.png), so no prediction overwrites another.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> OutputNames(IReadOnlyList<string> files)
+    {
+        var shared = files.GroupBy(f => Path.GetFileNameWithoutExtension(f), StringComparer.Ordinal)
+            .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        return files.ToDictionary(f => f, f =>
+            shared.Contains(Path.GetFileNameWithoutExtension(f)) ? Path.GetFileName(f) : Path.GetFileNameWithoutExtension(f));
+    }
+
+    /// <summary>The files predicting <paramref name="files"/> into <paramref name="output"/> would write that exist already.</summary>
+    public static IReadOnlyList<string> ExistingOutputs(IReadOnlyList<string> files, string output) =>
+        OutputNames(files).Values.SelectMany(n => new[] { Path.Combine(output, "masks", n + ".png"), Path.Combine(output, "overlays", n + ".png") })
+            .Where(File.Exists).ToList();
+
     public IEnumerable<PredictionResult> Run(IReadOnlyList<string> files, string output)
     {
+        var names = OutputNames(files);
         string masks = Path.Combine(output, "masks"), overlays = Path.Combine(output, "overlays");
         Directory.CreateDirectory(masks);
         Directory.CreateDirectory(overlays);
@@ -67,11 +85,12 @@ public sealed class FolderPredictor
             }
             yield return error is not null
                 ? new PredictionResult(file, null, null, error, Array.Empty<long>())
-                : PredictOne(file, image.Pixels!, image.Height, image.Width, masks, overlays, palette);
+                : PredictOne(file, names[file], image.Pixels!, image.Height, image.Width, masks, overlays, palette);
         }
     }
 
-    private PredictionResult PredictOne(string file, float[] pixels, int height, int width, string masks, string overlays, IReadOnlyList<byte[]> palette)
+    private PredictionResult PredictOne(string file, string name, float[] pixels, int height, int width, string masks, string overlays,
+        IReadOnlyList<byte[]> palette)
     {
         var sample = _preprocessing.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _channels, height, width,
             _trained.Card.IgnoreIndex), new Runtime.SeededRandom(0));
@@ -81,7 +100,6 @@ public sealed class FolderPredictor
             var input = tensor(sample.Image, new long[] { 1, sample.Channels, height, width });
             prediction = _predictor.Probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
         }
-        string name = Path.GetFileNameWithoutExtension(file);
         string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
         IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
         var shown = OverlayRenderer.Display(pixels, _channels, height, width);

@@ -19,7 +19,8 @@ public static class SplitEvaluator
     {
         var description = split.Description;
         model.ComputeType = ComputePrecision.Of(settings.Precision);
-        var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta);
+        Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Stride);
+        var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels);
         var loader = new BatchLoader(split, transforms, batchSize, 0, shuffle: false, workers, Math.Max(2, workers));
         var names = description.Classes.Select(c => c.Name).ToList();
         var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, predictor.LogProbabilities);

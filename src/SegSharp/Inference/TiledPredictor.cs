@@ -4,25 +4,38 @@ using static TorchSharp.torch;
 namespace SegSharp.Inference;
 
 /// <summary>
-/// Class probabilities for images of any size. An image no larger than one tile (or with tiling off) goes
-/// through the model whole. Larger images are cut into tile×tile windows overlapping by <c>overlap</c>; each
-/// window's softmax is weighted by a window that is highest at its centre and stays positive at its edges, and
-/// the weighted sum is divided by the summed weights, so seams vanish and memory per step is one tile. Optional
-/// flip test-time augmentation averages probabilities over identity, horizontal and vertical flips.
+/// Class probabilities for images of any size. An image no larger than one tile goes through the model whole; with
+/// tiling off (tile 0) so does any image up to <see cref="MaxWholePixels"/>, and a larger one is tiled at
+/// <see cref="AutoTileSize"/> instead of exhausting memory (a whole 6000x6000 image needs over 8 GB). Tiled images
+/// are cut into tile x tile windows overlapping by <c>overlap</c>; each window's softmax is weighted by a window that
+/// is highest at its centre and stays positive at its edges, and the weighted sum is divided by the summed weights,
+/// so seams vanish and memory per step is one tile. Optional flip test-time augmentation averages probabilities over
+/// identity, horizontal and vertical flips.
 /// </summary>
 public sealed class TiledPredictor
 {
     private readonly SegmentationModel _model;
 
-    public TiledPredictor(SegmentationModel model, int tileSize = 0, double overlap = 0.25, bool flipTta = false)
+    /// <summary>2048 x 2048: a whole-image forward pass of the reference U-Net at this size stays near 1.5 GB.</summary>
+    public const long DefaultMaxWholePixels = 2048L * 2048;
+
+    /// <summary>The tile edge used when an untiled image is too large to go through whole.</summary>
+    public const int AutoTileSize = 1024;
+
+    public TiledPredictor(SegmentationModel model, int tileSize = 0, double overlap = 0.25, bool flipTta = false, long maxWholePixels = DefaultMaxWholePixels)
     {
         _model = model;
         TileSize = tileSize;
         Overlap = overlap;
         FlipTta = flipTta;
+        MaxWholePixels = maxWholePixels;
     }
 
+    /// <summary>Tile edge in pixels; 0 = whole images (up to <see cref="MaxWholePixels"/>).</summary>
     public int TileSize { get; }
+
+    /// <summary>With tiling off, larger images are tiled at <see cref="AutoTileSize"/> anyway; 0 = no limit.</summary>
+    public long MaxWholePixels { get; }
     public double Overlap { get; }
     public bool FlipTta { get; }
 
@@ -44,7 +57,8 @@ public sealed class TiledPredictor
         using var noGrad = no_grad();
         _model.eval();
         long height = images.shape[2], width = images.shape[3];
-        var result = TileSize <= 0 || (height <= TileSize && width <= TileSize) ? Whole(images) : Tiled(images);
+        int tile = TileFor(height, width);
+        var result = tile == 0 || (height <= tile && width <= tile) ? Whole(images) : Tiled(images, tile);
         return result.MoveToOuterDisposeScope();
     }
 
@@ -62,11 +76,14 @@ public sealed class TiledPredictor
         return probabilities.MoveToOuterDisposeScope();
     }
 
-    private Tensor Tiled(Tensor images)
+    /// <summary>The tile edge an image of this size is predicted with; 0 for whole.</summary>
+    public int TileFor(long height, long width) =>
+        TileSize > 0 ? TileSize : MaxWholePixels > 0 && height * width > MaxWholePixels ? AutoTileSize : 0;
+
+    private Tensor Tiled(Tensor images, int tile)
     {
         using var scope = NewDisposeScope();
         long n = images.shape[0], height = images.shape[2], width = images.shape[3];
-        int tile = TileSize;
         var sum = zeros(n, _model.Classes, height, width);
         var weights = zeros(1, 1, height, width);
         var window = Window(Math.Min(tile, (int)height), Math.Min(tile, (int)width));

@@ -27,6 +27,19 @@ public sealed class RunDirectory
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>
+    /// Deletes <c>*.tmp</c> files a killed process left half-written (atomic writes publish by renaming them).
+    /// Only the holder of the run lock may call this: another writer's temp file would vanish under it.
+    /// </summary>
+    public void RemoveTemporaryFiles()
+    {
+        foreach (var folder in new[] { Path, Checkpoints.Directory, ReportDirectory })
+        {
+            if (!Directory.Exists(folder)) continue;
+            foreach (var temp in Directory.EnumerateFiles(folder, "*.tmp")) System.IO.File.Delete(temp);
+        }
+    }
+
     public void WriteJson(string name, object value) =>
         AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(value, value.GetType(), JsonFormats.Pretty) + "\n");
 
@@ -39,7 +52,7 @@ public sealed class RunDirectory
         foreach (var record in history) jsonl.Append(JsonSerializer.Serialize(record, Checkpoint.Json)).Append('\n');
         AtomicFile.WriteAllText(File("metrics.jsonl"), jsonl.ToString());
         var csv = new StringBuilder("epoch,step,train_loss,lr,images_per_s,seconds,val_loss,mean_iou,mean_dice,pixel_accuracy");
-        foreach (var name in classNames) csv.Append(CultureInfo.InvariantCulture, $",iou_{name},dice_{name}");
+        foreach (var name in classNames) csv.Append(',').Append(Csv.Field($"iou_{name}")).Append(',').Append(Csv.Field($"dice_{name}"));
         csv.Append('\n');
         foreach (var r in history)
         {

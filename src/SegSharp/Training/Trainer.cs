@@ -25,21 +25,25 @@ public sealed class Trainer
     private readonly ITrainingObserver _observer;
     private readonly ISegmentationDataset? _dataset;
     private readonly IReadOnlyList<ITrainingHook> _extraHooks;
+    private readonly bool _allowDataChange;
 
     /// <param name="dataset">Use this dataset instead of the one the config names (for library callers and tests).</param>
     /// <param name="hooks">More hooks, called after the built-in ones (e.g. experiment tracking).</param>
-    public Trainer(SegSharpConfig config, ITrainingObserver observer, ISegmentationDataset? dataset = null, IEnumerable<ITrainingHook>? hooks = null)
+    /// <param name="allowDataChange">Resume even when the dataset's content changed since the run started (recorded in warnings.txt).</param>
+    public Trainer(SegSharpConfig config, ITrainingObserver observer, ISegmentationDataset? dataset = null, IEnumerable<ITrainingHook>? hooks = null,
+        bool allowDataChange = false)
     {
         _config = config;
         _observer = observer;
         _dataset = dataset;
         _extraHooks = hooks?.ToList() ?? new List<ITrainingHook>();
+        _allowDataChange = allowDataChange;
     }
 
     /// <param name="stop">Cancel to finish the current step, checkpoint and return (SIGINT/SIGTERM).</param>
     public TrainingResult Run(CancellationToken stop = default)
     {
-        using var session = TrainingSession.Open(_config, _dataset, _observer);
+        using var session = TrainingSession.Open(_config, _dataset, _observer, _allowDataChange);
         using var hooks = new TrainingHooks(BuiltInHooks().Concat(_extraHooks));
         try
         {

@@ -16,6 +16,7 @@ namespace SegSharp.Training;
 public sealed class TrainingSession : IDisposable
 {
     private readonly ITrainingObserver _observer;
+    private readonly RunLock _lock;
 
     private TrainingSession(SegSharpConfig config, ISegmentationDataset dataset, ITrainingObserver observer)
     {
@@ -24,7 +25,6 @@ public sealed class TrainingSession : IDisposable
         var train = config.Train;
         Threads = TorchRuntime.ConfigureThreads(train.Threads);
         DeterministicMode.TryEnable();
-        Run = new RunDirectory(config.OutputDirectory);
         Dataset = dataset;
         Split = DatasetSplit.Create(dataset);
         TrainLoader = new BatchLoader(Split.Train, TransformPipeline.Create(config.TrainTransforms), train.BatchSize, train.Seed, shuffle: true,
@@ -38,6 +38,9 @@ public sealed class TrainingSession : IDisposable
             throw new SegSharpException($"train.accumulate ({train.Accumulate}) is larger than the batches in an epoch ({TrainLoader.BatchesPerEpoch}); " +
                 $"lower it or set train.iters_per_epoch.");
         TotalSteps = (long)StepsPerEpoch * train.Epochs;
+        Run = new RunDirectory(config.OutputDirectory);
+        _lock = RunLock.Acquire(Run.Path);
+        Run.RemoveTemporaryFiles();
         Model = ModelFactory.Create(config.Model, Description.Channels, Description.ClassCount, train.Seed);
         Model.ComputeType = ComputePrecision.Of(train.Precision);
         Optimizer = OptimizerFactory.Create(config.Optimizer, Model.parameters());
@@ -75,13 +78,18 @@ public sealed class TrainingSession : IDisposable
     public string? ResumedFrom { get; private set; }
 
     /// <summary>Builds the session and restores the newest valid checkpoint of the run directory, if any.</summary>
-    public static TrainingSession Open(SegSharpConfig config, ISegmentationDataset? dataset, ITrainingObserver observer)
+    /// <param name="allowDataChange">Resume even if the dataset's content changed since the run started (recorded in warnings.txt).</param>
+    public static TrainingSession Open(SegSharpConfig config, ISegmentationDataset? dataset, ITrainingObserver observer, bool allowDataChange = false)
     {
         TorchRuntime.EnsureLoaded();
         var session = new TrainingSession(config, dataset ?? DatasetFactory.Open(config.Data.Dataset), observer);
         try
         {
-            session.State = session.Restore() ?? new TrainingState { ConfigHash = config.TrainingHash, ConfigYaml = config.EffectiveYaml };
+            session.ReportUnpaired();
+            var restored = session.Restore();
+            session.State = restored is null
+                ? new TrainingState { ConfigHash = config.TrainingHash, ConfigYaml = config.EffectiveYaml, DatasetSha256 = session.DatasetSha256 }
+                : session.CheckDataset(restored, allowDataChange);
             return session;
         }
         catch
@@ -90,6 +98,11 @@ public sealed class TrainingSession : IDisposable
             throw;
         }
     }
+
+    /// <summary>SHA-256 of the dataset's content (stems and file bytes), computed once.</summary>
+    public string DatasetSha256 => _datasetSha256 ??= DatasetFingerprint.Compute(Dataset);
+
+    private string? _datasetSha256;
 
     /// <summary>A line for the person running training (through the observer).</summary>
     public void Report(string message) => _observer.Message(message);
@@ -143,6 +156,7 @@ public sealed class TrainingSession : IDisposable
     {
         Optimizer?.Dispose();
         Model?.Dispose();
+        _lock.Dispose();
     }
 
     private TrainingState? Restore()
@@ -151,9 +165,7 @@ public sealed class TrainingSession : IDisposable
         using var guard = NativeScalarGuard.Enter();
         var (path, found) = Run.Checkpoints.LoadNewestValid(Report)
             ?? throw new SegSharpException($"Run directory '{Run.Path}' has checkpoints, but none passes its checksum. Move them away to start over.");
-        if (found.State.ConfigHash != Config.TrainingHash)
-            throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint of a different config. Resume with 'segsharp train --resume " +
-                $"{Run.Path}', or choose another output.dir.");
+        CheckSameTraining(found.State);
         Checkpoint.LoadModel(Model, found.Model);
         Checkpoint.LoadOptimizer(Optimizer, found.Optimizer);
         if (found.State.TorchRandomState.Length > 0)
@@ -164,6 +176,54 @@ public sealed class TrainingSession : IDisposable
         ResumedFrom = path;
         Report($"Resuming from {path}: epoch {found.State.Epoch + 1}, step {found.State.GlobalStep}.");
         return found.State;
+    }
+
+    /// <summary>
+    /// A resume must train the same thing: any changed key that can reach the weights is refused, named with its
+    /// old and new value. More epochs count too: the learning-rate schedule spans all epochs from the first step,
+    /// so a longer run is a different run.
+    /// </summary>
+    private void CheckSameTraining(TrainingState found)
+    {
+        if (found.ConfigYaml.Length == 0)
+        {
+            if (found.ConfigHash == Config.TrainingHash) return;
+            throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint of another config. Resume with its own config " +
+                $"('segsharp train --resume {Run.Path}'), or choose another output.dir.");
+        }
+        var changed = ConfigDifference.WeightRelevant(found.ConfigYaml, Config.EffectiveYaml);
+        if (changed.Count == 0) return;
+        string epochs = changed.Any(d => d.Key == "train.epochs")
+            ? " A run cannot be extended: the learning-rate schedule and validation plan span all epochs from the first step."
+            : "";
+        throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint trained with other settings: {ConfigDifference.Describe(changed)}." +
+            $"{epochs} Resume with the run's own settings ('segsharp train --resume {Run.Path}' without changing those keys), " +
+            "or train into another output.dir.");
+    }
+
+    private void ReportUnpaired()
+    {
+        if (Dataset is not FolderDataset { Unpaired.Count: > 0 } folder) return;
+        Report($"Skipping {folder.Unpaired.Count} file(s) without a partner of the same stem (first: '{folder.Unpaired[0]}'); " +
+            $"'segsharp data check {Description.SourcePath}' lists them.");
+    }
+
+    /// <summary>
+    /// A resumed run must see the data it started with: images or masks replaced in between would silently mix two
+    /// datasets into one model. Refused unless allowed; an allowed change is reported and recorded in warnings.txt.
+    /// </summary>
+    private TrainingState CheckDataset(TrainingState restored, bool allowDataChange)
+    {
+        if (restored.DatasetSha256.Length == 0 || restored.DatasetSha256 == DatasetSha256) return restored;
+        string change = $"The dataset '{Description.Name}' changed since this run started (content SHA-256 {restored.DatasetSha256[..12]}… now " +
+            $"{DatasetSha256[..12]}…)";
+        if (!allowDataChange)
+            throw new SegSharpException($"{change}; resuming would train one model on two datasets. Restore the data, train into another output.dir, " +
+                "or pass --allow-data-change to continue anyway (recorded in the run's warnings.txt).");
+        string line = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z at step {restored.GlobalStep}: {change}; continued with --allow-data-change.";
+        File.AppendAllText(Run.File("warnings.txt"), line + "\n");
+        Report($"warning: {change}; continuing as --allow-data-change asks (recorded in warnings.txt).");
+        return restored with { DatasetSha256 = DatasetSha256 };
     }
 
     private SegSharpException Diverged(int batch, double value)

@@ -20,6 +20,9 @@ public sealed record TrainingState
     public bool Finished { get; init; }
     public string ConfigHash { get; init; } = "";
 
+    /// <summary>SHA-256 of the dataset's content when the run started (empty in checkpoints from before this was kept).</summary>
+    public string DatasetSha256 { get; init; } = "";
+
     /// <summary>The effective config YAML, so a checkpoint alone is enough to rebuild its model.</summary>
     public string ConfigYaml { get; init; } = "";
     public byte[] TorchRandomState { get; init; } = Array.Empty<byte>();

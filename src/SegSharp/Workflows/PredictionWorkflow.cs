@@ -32,17 +32,22 @@ public sealed class PredictionWorkflow : IDisposable
     /// <param name="overlap">Tile overlap fraction; null = the model's evaluation.tile_overlap.</param>
     /// <param name="flipTta">Average over flips; the model's evaluation.flip_tta applies too.</param>
     /// <param name="precision">null = the model's evaluation.precision.</param>
+    /// <param name="overwrite">Replace masks and overlays that exist in <paramref name="output"/>; without it they are refused.</param>
     public static PredictionWorkflow Open(string checkpoint, string input, string output, int? tileSize = null, double? overlap = null,
-        bool flipTta = false, InferencePrecision? precision = null)
+        bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false)
     {
         var files = FolderPredictor.Inputs(input);
+        var existing = overwrite ? Array.Empty<string>() : FolderPredictor.ExistingOutputs(files, Path.GetFullPath(output));
+        if (existing.Count > 0)
+            throw new SegSharpException($"Output '{existing[0]}' exists{(existing.Count > 1 ? $" (and {existing.Count - 1} more)" : "")}; " +
+                "pass --overwrite to replace, or choose another --output.");
         var trained = TrainedModel.Load(checkpoint);
         try
         {
             var settings = trained.Config.Evaluation;
             int tile = tileSize ?? settings.TileSize;
             double tileOverlap = overlap ?? settings.TileOverlap;
-            Tiling.Check(tile, tileOverlap, "--tile", "--overlap");
+            Tiling.Check(tile, tileOverlap, "--tile", "--overlap", trained.Model.Stride);
             trained.Model.ComputeType = ComputePrecision.Of(precision ?? settings.Precision);
             var predictor = new FolderPredictor(trained, tile, tileOverlap, flipTta || settings.FlipTta);
             return new PredictionWorkflow(trained, predictor, files, Path.GetFullPath(output));

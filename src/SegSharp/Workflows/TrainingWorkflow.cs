@@ -23,10 +23,11 @@ public static class TrainingWorkflow
     /// <param name="evaluate">Write the evaluation report of best.ckpt after training.</param>
     /// <param name="stop">Cancel to finish the current step, checkpoint and return (resumable).</param>
     /// <param name="hooks">More training hooks (e.g. experiment tracking).</param>
+    /// <param name="allowDataChange">Resume even when the dataset changed since the run started.</param>
     public static TrainingOutcome Run(SegSharpConfig config, ITrainingObserver observer, bool evaluate = true,
-        IEnumerable<ITrainingHook>? hooks = null, CancellationToken stop = default)
+        IEnumerable<ITrainingHook>? hooks = null, bool allowDataChange = false, CancellationToken stop = default)
     {
-        var result = new Trainer(config, observer, hooks: hooks).Run(stop);
+        var result = new Trainer(config, observer, hooks: hooks, allowDataChange: allowDataChange).Run(stop);
         if (result.Interrupted || !evaluate) return new TrainingOutcome(result, null);
         var checkpoints = result.Run.Checkpoints;
         // best.ckpt exists once a validation improved; without a validation split the last weights are the result,

@@ -77,4 +77,17 @@ public class DataErrorTests
         var error = Assert.Throws<SegSharp.Configuration.ConfigException>(() => DatasetDescription.Load(Path.Combine(root, "d.yaml")));
         Assert.Contains("unknown key 'ignore_indx'", error.Message);
     }
+
+    [Theory]
+    [InlineData("  - { name: a, value: 0 }\n  - { name: a, value: 255 }\n",
+        "classes[1].name = 'a' is not valid; expected a name not already used by another class")]
+    [InlineData("  - { name: ' ', value: 0 }\n  - { name: b, value: 255 }\n", "classes[0].name = ' ' is not valid; expected a non-empty class name")]
+    public void Class_names_must_be_unique_and_non_empty(string classes, string expected)
+    {
+        string yaml = DatasetFixture.Create(TestPaths.TempFolder("names"), "mask_encoding: values\nclasses:\n" + classes, 1,
+            (path, _) => DatasetFixture.WriteGray8(path, new int[H * W], H, W));
+        var error = Assert.Throws<SegSharp.Configuration.ConfigException>(() => DatasetDescription.Load(yaml));
+        Assert.Contains(expected, error.Message);
+    }
 }
+

@@ -57,6 +57,33 @@ public class StandaloneModelTests
     }
 
     [Fact]
+    public void Predict_keeps_same_stem_inputs_apart_and_refuses_to_overwrite_without_the_flag()
+    {
+        var (data, run) = Trained.Value;
+        string best = new RunDirectory(run).Checkpoints.BestPath;
+        string inputs = TestPaths.TempFolder("same-stem");
+        File.Copy(Path.Combine(data, "images", "1.png"), Path.Combine(inputs, "a.png"));
+        using (var image = Image.Load(Path.Combine(data, "images", "2.png"))) image.SaveAsBmp(Path.Combine(inputs, "a.bmp"));
+        File.Copy(Path.Combine(data, "images", "3.png"), Path.Combine(inputs, "b.png"));
+        string output = TestPaths.TempFolder("same-stem-out");
+        var first = Predict(best, inputs, output);
+        Assert.Equal(new[] { "a.bmp.png", "a.png.png", "b.png" }, first.Keys.Order(StringComparer.Ordinal));
+        Assert.NotEqual(first["a.png.png"], first["a.bmp.png"]); // two different images, two masks
+
+        // Each mask equals predicting that file alone (the folder run must not mix up which image it decoded).
+        foreach (var (file, name) in new[] { ("a.png", "a.png.png"), ("a.bmp", "a.bmp.png"), ("b.png", "b.png") })
+        {
+            using var alone = PredictionWorkflow.Open(best, Path.Combine(inputs, file), TestPaths.TempFolder("alone"));
+            Assert.Equal(first[name], IndexedPng.Read(alone.Run().Single().MaskPath!).Indices);
+        }
+
+        var error = Assert.Throws<SegSharpException>(() => PredictionWorkflow.Open(best, inputs, output));
+        Assert.Matches(@"^Output '.*' exists \(and 5 more\); pass --overwrite to replace, or choose another --output\.$", error.Message);
+        using var again = PredictionWorkflow.Open(best, inputs, output, overwrite: true);
+        Assert.Equal(3, again.Run().Count(r => r.Error is null));
+    }
+
+    [Fact]
     public void The_model_card_carries_classes_colours_preprocessing_and_version()
     {
         var (_, run) = Trained.Value;
@@ -121,9 +148,9 @@ public class StandaloneModelTests
         return body.ToArray();
     }
 
-    private static Dictionary<string, byte[]> Predict(string checkpoint, string inputs)
+    private static Dictionary<string, byte[]> Predict(string checkpoint, string inputs, string? output = null)
     {
-        string output = TestPaths.TempFolder("standalone-predict");
+        output ??= TestPaths.TempFolder("standalone-predict");
         using var job = PredictionWorkflow.Open(checkpoint, inputs, output);
         var results = job.Run().ToList();
         Assert.All(results, r => Assert.Null(r.Error));

@@ -10,20 +10,26 @@ namespace SegSharp.Training.Hooks;
 /// </summary>
 internal sealed class RunFilesHook : ITrainingHook
 {
+    /// <summary>A fresh run writes all three; a resumed run re-creates only what is missing (a kill can lose a file).</summary>
     public void RunStarted(TrainingSession session)
     {
-        if (session.ResumedFrom is not null) return;
         var run = session.Run;
+        bool fresh = session.ResumedFrom is null;
         var config = session.Config;
         var description = session.Description;
         var split = session.Split;
-        run.WriteText("config.yaml", $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
-        var environment = RunEnvironment.Capture(session.Threads);
-        run.WriteJson("environment.json", new { environment, determinism = environment.DeterminismCaveats() });
+        if (fresh || !File.Exists(run.ConfigPath))
+            run.WriteText("config.yaml", $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
+        if (fresh || !File.Exists(run.File("environment.json")))
+        {
+            var environment = RunEnvironment.Capture(session.Threads);
+            run.WriteJson("environment.json", new { environment, determinism = environment.DeterminismCaveats() });
+        }
+        if (!fresh && File.Exists(run.File("dataset.json"))) return;
         run.WriteJson("dataset.json", new
         {
             description.Name, source = description.SourcePath, classes = session.ClassNames, description.IgnoreIndex,
-            content_sha256 = DatasetFingerprint.Compute(session.Dataset),
+            content_sha256 = session.DatasetSha256,
             train = Enumerable.Range(0, split.Train.Count).Select(split.Train.NameOf),
             validation = Enumerable.Range(0, split.Validation.Count).Select(split.Validation.NameOf),
         });

@@ -1,0 +1,64 @@
+using YamlDotNet.RepresentationModel;
+
+namespace SegSharp.Configuration;
+
+/// <summary>
+/// What changed between two effective configs, key by key (<c>optimizer.lr: 0.003 → 0.01</c>), leaving out the
+/// keys that cannot change the trained weights, so a resume is refused only for a change that matters and the
+/// refusal names it.
+/// </summary>
+public static class ConfigDifference
+{
+    /// <summary>
+    /// Keys (and key prefixes) whose values never reach the weights: where files go, how many loader threads
+    /// prepare the same batches, how often a checkpoint is written, and everything evaluation does afterwards.
+    /// </summary>
+    public static readonly IReadOnlyList<string> WeightNeutralKeys =
+        new[] { "output", "data.workers", "data.prefetch", "train.checkpoint_every", "evaluation" };
+
+    /// <returns>(key, old value, new value) for each differing key, values null where absent, in key order.</returns>
+    public static IReadOnlyList<(string Key, string? Old, string? New)> WeightRelevant(string oldYaml, string newYaml)
+    {
+        var before = Flatten(oldYaml, "the stored config");
+        var after = Flatten(newYaml, "the new config");
+        return before.Keys.Union(after.Keys).Where(k => !IsWeightNeutral(k)).Order(StringComparer.Ordinal)
+            .Select(k => (k, before.GetValueOrDefault(k), after.GetValueOrDefault(k)))
+            .Where(d => d.Item2 != d.Item3).ToList();
+    }
+
+    /// <summary>"optimizer.lr 0.003 → 0.01, train.epochs 12 → 20".</summary>
+    public static string Describe(IReadOnlyList<(string Key, string? Old, string? New)> differences) =>
+        string.Join(", ", differences.Select(d => $"{d.Key} {d.Old ?? "(unset)"} → {d.New ?? "(unset)"}"));
+
+    private static bool IsWeightNeutral(string key) =>
+        WeightNeutralKeys.Any(n => key == n || key.StartsWith(n + ".", StringComparison.Ordinal));
+
+    private static Dictionary<string, string> Flatten(string yaml, string source)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var root = YamlDocument.ParseMapping(yaml, source, "train:");
+        if (root is not null) Walk(root, "", result);
+        return result;
+    }
+
+    private static void Walk(YamlNode node, string path, Dictionary<string, string> result)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                foreach (var (key, value) in map.Children)
+                    Walk(value, path.Length == 0 ? ((YamlScalarNode)key).Value ?? "" : $"{path}.{((YamlScalarNode)key).Value}", result);
+                break;
+            case YamlSequenceNode sequence when sequence.Children.All(c => c is YamlScalarNode):
+                result[path] = "[" + string.Join(", ", sequence.Children.Select(c => ((YamlScalarNode)c).Value)) + "]";
+                break;
+            case YamlSequenceNode sequence:
+                result[path + ".count"] = sequence.Children.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                for (int i = 0; i < sequence.Children.Count; i++) Walk(sequence.Children[i], $"{path}[{i}]", result);
+                break;
+            case YamlScalarNode scalar:
+                result[path] = scalar.Value ?? "";
+                break;
+        }
+    }
+}
