@@ -28,7 +28,19 @@ public static class CommandLine
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>Runs a command body, turning a <see cref="SegSharpException"/> into one line on stderr and exit code 2.</summary>
+    /// <summary>Exit code of bad input: a config key, a dataset file, an option (the message names it and the fix).</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Exit code of a failing environment: disk full, permission denied, a read-only or vanished folder.</summary>
+    public const int EnvironmentFailure = 3;
+
+    /// <summary>Exit code of an interrupted (checkpointed, resumable) run: 128 + SIGINT.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>
+    /// Runs a command body, turning a <see cref="SegSharpException"/> into one line on stderr and exit code 2, and a
+    /// file-system failure into one line and exit code 3: never a stack trace.
+    /// </summary>
     public static int Guard(Func<int> body)
     {
         try
@@ -38,12 +50,27 @@ public static class CommandLine
         catch (SegSharpException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return BadInput;
+        }
+        catch (Exception e) when (FileSystemFailure(e) is { } failure)
+        {
+            // Every file SegSharp writes is published by rename, so what was there before is intact.
+            Console.Error.WriteLine($"error: file system: {failure.Message.TrimEnd('.')}. Nothing written before was lost (writes are atomic); " +
+                "fix the cause (space, permissions, path) and run the same command again.");
+            return EnvironmentFailure;
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("interrupted.");
-            return 130;
+            return Interrupted;
         }
     }
+
+    /// <summary>The I/O or permission error inside <paramref name="e"/> (also when a background write wrapped it), or null.</summary>
+    private static Exception? FileSystemFailure(Exception e) => e switch
+    {
+        IOException or UnauthorizedAccessException => e,
+        AggregateException { InnerExceptions.Count: 1 } a => FileSystemFailure(a.InnerExceptions[0]),
+        _ => null,
+    };
 }

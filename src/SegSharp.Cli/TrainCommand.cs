@@ -40,7 +40,7 @@ public static class TrainCommand
                 ? TrainingWorkflow.ResumeConfig(resumeDirectory, overrides)
                 : SegSharpConfig.Load(parse.GetValue(config), overrides);
             var outcome = Train(loaded, parse.GetValue(quiet), !parse.GetValue(noEvaluate), parse.GetValue(allowDataChange));
-            if (outcome.Training.Interrupted) return 130;
+            if (outcome.Training.Interrupted) return CommandLine.Interrupted;
             Console.WriteLine($"weights sha256: {outcome.Training.WeightsHash}");
             if (outcome.Evaluation is not null) EvaluateCommand.Print(outcome.Evaluation);
             return 0;
