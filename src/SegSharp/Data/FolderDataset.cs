@@ -9,6 +9,9 @@ public sealed class FolderDataset : ISegmentationDataset
     private readonly List<(string Stem, string Image, string Mask)> _pairs;
     private readonly LabelSchema _schema;
 
+    // Pairs whose files were checked whole once; later epochs skip the check (the loader decodes every pair each epoch).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _verified = new();
+
     public FolderDataset(DatasetDescription description)
     {
         Description = description;
@@ -34,12 +37,15 @@ public sealed class FolderDataset : ISegmentationDataset
 
     public string MaskPath(int index) => _pairs[index].Mask;
 
+    /// <summary>Decodes a pair; the first load of each pair also checks both files are whole (truncated copies decode as zeros).</summary>
     public Sample Load(int index)
     {
         var (stem, imagePath, maskPath) = _pairs[index];
-        var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels);
+        bool verify = !_verified.ContainsKey(index);
+        var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels, verify);
         var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb,
-            Description.MaskEncoding == MaskEncoding.Palette);
+            Description.MaskEncoding == MaskEncoding.Palette, verify);
+        _verified.TryAdd(index, true);
         if (maskHeight != height || maskWidth != width)
             throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's " +
                 $"size.");

@@ -11,13 +11,15 @@ public static class ImageFiles
     public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     /// <summary>Pixels as [channels, height, width]; colour images become gray by luminance when channels is 1.</summary>
-    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels)
+    /// <param name="verify">Check the file is whole first (<see cref="ImageIntegrity"/>); a caller that checked it already may skip it.</param>
+    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels, bool verify = true)
     {
         try
         {
+            byte[] bytes = Read(path, "Image", verify);
             if (channels == 1)
             {
-                using var gray = Image.Load<L16>(path);
+                using var gray = Image.Load<L16>(bytes);
                 var pixels = new float[gray.Height * gray.Width];
                 gray.ProcessPixelRows(rows =>
                 {
@@ -29,7 +31,7 @@ public static class ImageFiles
                 });
                 return (pixels, gray.Height, gray.Width);
             }
-            using var color = Image.Load<Rgba64>(path);
+            using var color = Image.Load<Rgba64>(bytes);
             int plane = color.Height * color.Width;
             var rgb = new float[3 * plane];
             color.ProcessPixelRows(rows =>
@@ -63,26 +65,28 @@ public static class ImageFiles
     /// index for indexed PNGs when <paramref name="palette"/> is set, and 0xRRGGBB for colour masks when
     /// <paramref name="rgb"/> is set. A grayscale mask saved as RGB with equal channels is read as gray.
     /// </summary>
-    public static (int[] Values, int Height, int Width) ReadMaskValues(string path, bool rgb, bool palette)
+    /// <param name="verify">Check the file is whole first (<see cref="ImageIntegrity"/>); a caller that checked it already may skip it.</param>
+    public static (int[] Values, int Height, int Width) ReadMaskValues(string path, bool rgb, bool palette, bool verify = true)
     {
         try
         {
+            byte[] bytes = Read(path, "Mask", verify);
             if (palette)
             {
                 if (!IndexedPng.IsIndexed(path))
                     throw new SegSharpException($"Mask '{path}' is not a palette PNG, but the dataset says mask_encoding: palette. Use values or rgb, or " +
                         $"re-save the mask with a palette.");
-                var (indices, h, w) = IndexedPng.Read(path);
+                var (indices, h, w) = IndexedPng.Read(bytes);
                 return (indices.Select(b => (int)b).ToArray(), h, w);
             }
-            var info = Image.Identify(path) ?? throw new UnknownImageFormatException("unknown format");
+            var info = Image.Identify(bytes) ?? throw new UnknownImageFormatException("unknown format");
             int bits = info.PixelType.BitsPerPixel;
             if (!rgb && bits == 16 && IsSingleChannel(path))
             {
-                using var wide = Image.Load<L16>(path);
+                using var wide = Image.Load<L16>(bytes);
                 return Collect(wide, p => p.PackedValue);
             }
-            using var image = Image.Load<Rgb24>(path);
+            using var image = Image.Load<Rgb24>(bytes);
             if (rgb) return Collect(image, p => p.R << 16 | p.G << 8 | p.B);
             var (values, height, width) = Collect(image, p => p.R == p.G && p.G == p.B ? p.R : -1 - (p.R << 16 | p.G << 8 | p.B));
             int colored = Array.FindIndex(values, v => v < 0);
@@ -114,6 +118,15 @@ public static class ImageFiles
         {
             throw new SegSharpException($"Image '{path}' could not be decoded ({Reason(e)}). Re-export it as PNG or remove it.");
         }
+    }
+
+    /// <summary>The file's bytes; with <paramref name="verify"/>, refused with the reason when the file is truncated or corrupt.</summary>
+    private static byte[] Read(string path, string what, bool verify)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        if (verify && ImageIntegrity.Problem(bytes) is { } problem)
+            throw new SegSharpException($"{what} '{path}' is damaged ({problem}). Copy it again from its source, or remove it.");
+        return bytes;
     }
 
     private static string Reason(Exception e) => e is UnknownImageFormatException

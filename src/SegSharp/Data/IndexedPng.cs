@@ -22,9 +22,11 @@ public static class IndexedPng
     }
 
     /// <summary>Palette indices, row-major, shape [height, width].</summary>
-    public static (byte[] Indices, int Height, int Width) Read(string path)
+    public static (byte[] Indices, int Height, int Width) Read(string path) => Read(File.ReadAllBytes(path));
+
+    /// <summary>Palette indices of a PNG file's bytes, row-major, shape [height, width].</summary>
+    public static (byte[] Indices, int Height, int Width) Read(byte[] bytes)
     {
-        byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length < 8 || !bytes.AsSpan(0, 8).SequenceEqual(Signature))
             throw new InvalidDataException("not a PNG file");
         int width = 0, height = 0, depth = 0, colorType = -1, interlace = 0;
