@@ -45,6 +45,7 @@ public sealed class TrainingSession : IDisposable
         Model.ComputeType = ComputePrecision.Of(train.Precision);
         Optimizer = OptimizerFactory.Create(config.Optimizer, Model.parameters());
         Loss = WeightedLoss.Create(config.Loss, Description.IgnoreIndex);
+        CheckBatchFits();
         Card = ModelCard.Describe(config, Description, Model.Stride, RunEnvironment.CurrentSegSharpVersion);
     }
 
@@ -199,6 +200,26 @@ public sealed class TrainingSession : IDisposable
         throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint trained with other settings: {ConfigDifference.Describe(changed)}." +
             $"{epochs} Resume with the run's own settings ('segsharp train --resume {Run.Path}' without changing those keys), " +
             "or train into another output.dir.");
+    }
+
+    /// <summary>
+    /// Refuses a batch whose estimated training memory exceeds what the machine has (it would be killed without a
+    /// message minutes in), and warns about a batch larger than the training split (it repeats images).
+    /// </summary>
+    private void CheckBatchFits()
+    {
+        var train = Config.Train;
+        if (train.BatchSize > Split.Train.Count)
+            _observer.Message($"warning: train.batch_size {train.BatchSize} is larger than the {Split.Train.Count} training images, so every batch " +
+                $"repeats images. Set train.batch_size to {Split.Train.Count} or less.");
+        var sample = TransformPipeline.Create(Config.TrainTransforms).Apply(Split.Train.Load(0), SeededRandom.For(train.Seed, 0xA06, 0, 0));
+        var (perImage, fixedBytes) = MemoryEstimate.Training(Model, sample.Height, sample.Width);
+        double need = perImage * train.BatchSize + fixedBytes;
+        if (MemoryInfo.AvailableBytes() is not long available || need <= 0.9 * available) return;
+        long fits = Math.Max(0, (long)((0.9 * available - fixedBytes) / perImage));
+        throw new SegSharpException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"train.batch_size {train.BatchSize} at {sample.Width}x{sample.Height} needs about {need / (1 << 30):F1} GB to train (estimated from the model), " +
+            $"but {available / (double)(1 << 30):F1} GB of memory are available. Lower train.batch_size (about {fits} fits) or the crop size."));
     }
 
     private void ReportUnpaired()
