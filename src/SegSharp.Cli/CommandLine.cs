@@ -14,8 +14,16 @@ public static class CommandLine
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(InfoCommand.Build());
+        root.Options.Add(new Option<bool>(VerboseOption)
+        {
+            Description = "Also show libtorch's own log lines (warnings such as NNPACK's), which are hidden by default.",
+            Recursive = true,
+        });
         return root;
     }
+
+    /// <summary>--verbose, accepted by every command.</summary>
+    public const string VerboseOption = "--verbose";
 
     /// <summary>--config FILE: a YAML recipe; without it the embedded default.</summary>
     public static Option<string?> ConfigOption() => new("--config", "-c") { Description = "Config YAML (default: the embedded default recipe)." };

@@ -8,17 +8,35 @@ namespace SegSharp.Runtime;
 /// </summary>
 public static class TorchRuntime
 {
-    /// <summary>Initialises the CPU backend; throws <see cref="SegSharpException"/> naming what is missing.</summary>
+    /// <summary>
+    /// Initialises the CPU backend; throws <see cref="SegSharpException"/> naming what is missing. The first call
+    /// also silences libtorch's native warnings unless <see cref="ShowNativeLogs"/> asked for them.
+    /// </summary>
     public static void EnsureLoaded()
     {
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);
+            if (Interlocked.Exchange(ref LogLevelApplied, 1) == 0) NativeLogLevel.TrySet(NativeLogsShown ? NativeLogLevel.Info : NativeLogLevel.Error);
         }
         catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException)
         {
             throw new SegSharpException(Explain(e));
         }
+    }
+
+    // libtorch's log level is process-wide native state; these only remember whether it was applied, and how.
+    private static int LogLevelApplied;
+    private static bool NativeLogsShown;
+
+    /// <summary>
+    /// Lets libtorch's native log lines (warnings and info) through, e.g. for <c>--verbose</c>. Process-wide, like
+    /// every libtorch setting; call before the first use of libtorch, or it applies from this call on.
+    /// </summary>
+    public static void ShowNativeLogs()
+    {
+        NativeLogsShown = true;
+        if (Volatile.Read(ref LogLevelApplied) == 1) NativeLogLevel.TrySet(NativeLogLevel.Info);
     }
 
     /// <summary>libtorch's version string, e.g. "2.10.0".</summary>

@@ -15,7 +15,7 @@ public class FileSystemFaultTests(ITestOutputHelper output)
     {
         string file = Path.Combine(TestPaths.TempFolder("not-a-folder"), "file");
         File.WriteAllText(file, "a file, not a folder");
-        var (code, stdout, error) = Run(Args(Path.Combine(file, "run")));
+        var (code, stdout, error) = CliProcess.Run(Args(Path.Combine(file, "run")));
         Assert.True(code == 3, stdout + error);
         string line = Assert.Single(error.Trim().Split('\n'));
         Assert.StartsWith("error: file system: ", line, StringComparison.Ordinal);
@@ -35,13 +35,13 @@ public class FileSystemFaultTests(ITestOutputHelper output)
         try
         {
             string folder = Path.Combine(mount, "run");
-            var (code, stdout, error) = Run(Args(folder));
+            var (code, stdout, error) = CliProcess.Run(Args(folder));
             Assert.True(code == 3, $"exit {code}\n{stdout}\n{error}");
             Assert.Contains("No space left on device", error);
             Assert.Single(error.Trim().Split('\n'));
 
             Assert.True(Mount(mount, "16m", remount: true));
-            var (again, resumedOut, resumedError) = Run(Args(folder));
+            var (again, resumedOut, resumedError) = CliProcess.Run(Args(folder));
             Assert.True(again == 0, resumedOut + resumedError);
             string reference = TinyRun.Train(TestPaths.TempFolder("disk-reference")).WeightsHash;
             Assert.Contains($"weights sha256: {reference}", resumedOut);
@@ -55,8 +55,8 @@ public class FileSystemFaultTests(ITestOutputHelper output)
 
     private static List<string> Args(string outputDirectory)
     {
-        var args = new List<string> { "train", "--quiet", "--no-evaluate" };
-        foreach (var o in TinyRun.Overrides.Append($"output.dir={outputDirectory}")) { args.Add("--set"); args.Add(o); }
+        var args = CliProcess.TinyTrain(outputDirectory);
+        args.Add("--no-evaluate");
         return args;
     }
 
@@ -75,18 +75,5 @@ public class FileSystemFaultTests(ITestOutputHelper output)
         {
             return false;
         }
-    }
-
-    private static (int Code, string Out, string Error) Run(IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SegSharp.Cli.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["CI"] = "true";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
     }
 }
