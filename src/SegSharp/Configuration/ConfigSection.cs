@@ -164,7 +164,8 @@ internal sealed class ConfigSection
 
     /// <summary>A list of mappings, e.g. transforms; <paramref name="defaultItems"/> (YAML text) when absent.</summary>
     /// <param name="example">One item as the user would write it, for the error when an item is not a mapping.</param>
-    public IReadOnlyList<ConfigSection> Sections(string key, string example, string? defaultItems = null)
+    /// <param name="scalarKey">If set, a single value item <c>x</c> is read as <c>{ scalarKey: x }</c> (e.g. a class given by name).</param>
+    public IReadOnlyList<ConfigSection> Sections(string key, string example, string? defaultItems = null, string? scalarKey = null)
     {
         _used.Add(key);
         YamlSequenceNode? sequence = null;
@@ -186,8 +187,11 @@ internal sealed class ConfigSection
         var effective = new YamlSequenceNode();
         for (int i = 0; i < sequence.Children.Count; i++)
         {
-            if (sequence.Children[i] is not YamlMappingNode item)
-                throw Error($"{key}[{i}]", Describe(sequence.Children[i]), $"a mapping such as '{example}'");
+            var entry = sequence.Children[i];
+            if (scalarKey is not null && entry is YamlScalarNode { Value: { Length: > 0 } } scalar)
+                entry = new YamlMappingNode(new YamlScalarNode(scalarKey), new YamlScalarNode(scalar.Value));
+            if (entry is not YamlMappingNode item)
+                throw Error($"{key}[{i}]", Describe(entry), $"a mapping such as '{example}'");
             var child = new ConfigSection(item, Join($"{key}[{i}]"), Source);
             _children.Add(child);
             result.Add(child);

@@ -54,6 +54,9 @@ public sealed record DatasetDescription
         if (ignoreIndex < classes.Count)
             throw s.Error("ignore_index", ignoreIndex.ToString(), $"a value >= the class count ({classes.Count}), e.g. 255");
         var ignoreValues = ReadIgnoreValues(s, encoding);
+        // In index masks the stored value is the class index, so a pixel holding ignore_index means "no label",
+        // as in torchvision and MMSegmentation (CamVid and Cityscapes masks mark void with 255).
+        if (encoding == MaskEncoding.Index && !ignoreValues.Contains(ignoreIndex)) ignoreValues.Add(ignoreIndex);
         var split = ReadSplit(s.Section("split"), baseDir);
         return new DatasetDescription
         {
@@ -66,7 +69,8 @@ public sealed record DatasetDescription
 
     private static List<ClassInfo> ReadClasses(ConfigSection s, MaskEncoding encoding)
     {
-        var items = s.Sections("classes", "{ name: background, value: 0 }");
+        // A plain list of names is enough where values follow from the position (index, palette) or are not needed.
+        var items = s.Sections("classes", "{ name: background, value: 0 }", scalarKey: "name");
         if (items.Count < 1) throw s.Error("classes", "[]", "a list of at least one class, e.g. '- { name: background, value: 0 }'");
         var classes = new List<ClassInfo>();
         var seen = new Dictionary<int, string>();
