@@ -31,7 +31,7 @@ public static class CommandLine
     /// <summary>--set key.path=value, repeatable.</summary>
     public static Option<string[]> SetOption() => new("--set", "-s")
     {
-        Description = "Override a config value, e.g. --set train.lr=0.01 (repeatable).",
+        Description = "Override a config value, e.g. --set optimizer.lr=0.01 (repeatable).",
         DefaultValueFactory = _ => Array.Empty<string>(),
         AllowMultipleArgumentsPerToken = false,
     };

@@ -3,7 +3,7 @@ using YamlDotNet.RepresentationModel;
 namespace SegSharp.Configuration;
 
 /// <summary>
-/// Applies command-line overrides such as <c>train.lr=0.01</c> or <c>transforms.train[0].p=0.3</c> to a YAML
+/// Applies command-line overrides such as <c>optimizer.lr=0.01</c> or <c>transforms.train[0].p=0.3</c> to a YAML
 /// tree before it is read, so overridden values go through exactly the same validation as file values.
 /// Values are parsed as YAML, so lists (<c>[256, 256]</c>) work too.
 /// </summary>
@@ -15,7 +15,7 @@ internal static class ConfigOverrides
         {
             int eq = assignment.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
-                throw new ConfigException($"--set '{assignment}' is not of the form key.path=value (e.g. train.lr=0.01).");
+                throw new ConfigException($"--set '{assignment}' is not of the form key.path=value (e.g. optimizer.lr=0.01).");
             string path = assignment[..eq].Trim();
             YamlNode value = YamlDocument.ParseValue(assignment[(eq + 1)..].Trim(), $"--set '{assignment}'");
             Set(root, path, value, assignment);

@@ -15,7 +15,7 @@ internal static class YamlDocument
     public static YamlMappingNode? ParseMapping(string text, string source, string example)
     {
         if (text.Contains('\0', StringComparison.Ordinal))
-            throw new ConfigException($"{source}: is not a YAML text file (it contains NUL bytes). Pass a YAML file such as configs/default.yaml.");
+            throw new ConfigException($"{source}: is not a YAML text file (it contains NUL bytes). Pass a YAML text file.");
         var root = Load(text, source);
         return root switch
         {

@@ -67,4 +67,25 @@ public class ConfigTests
         var config = SegSharpConfig.Load(TestPaths.Config("isbi-unet.yaml"));
         Assert.Equal(TestPaths.IsbiDescription, config.Data.Dataset);
     }
+
+    /// <summary>Every example a message offers must itself be accepted: a user who copies it gets a working config.</summary>
+    [Theory]
+    [InlineData("train.epochs")]
+    [InlineData("transforms.train[x].p=1")]
+    public void Examples_in_override_errors_are_valid_overrides(string broken)
+    {
+        var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(null, new[] { broken }));
+        var example = System.Text.RegularExpressions.Regex.Match(error.Message, @"e\.g\. ([a-z_.\[\]0-9]+=[0-9]+(?:\.[0-9]+)?)").Groups[1].Value;
+        Assert.NotEqual("", example);
+        SegSharpConfig.Load(null, new[] { example });
+    }
+
+    [Fact]
+    public void The_loss_term_example_is_a_valid_loss_term()
+    {
+        var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(null, new[] { "loss.terms=[cross_entropy]" }));
+        string example = System.Text.RegularExpressions.Regex.Match(error.Message, "such as '(.*)'").Groups[1].Value;
+        Assert.Equal(LossKind.CrossEntropy, SegSharpConfig.Load(null, new[] { $"loss.terms=[{example}]" }).Loss.Single().Kind);
+    }
 }
+
