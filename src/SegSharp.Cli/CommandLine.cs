@@ -11,6 +11,7 @@ public static class CommandLine
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvaluateCommand.Build());
         root.Subcommands.Add(PredictCommand.Build());
+        root.Subcommands.Add(ExportCommand.Build());
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(InfoCommand.Build());

@@ -21,7 +21,10 @@ public sealed record ModelConfig
 
     public required InputPolicy InputPolicy { get; init; }
 
-    internal static ModelConfig Read(ConfigSection s) => new()
+    /// <summary>A safetensors or PyTorch state dict of this same model to start training from (absolute path), or null.</summary>
+    public string? InitWeights { get; init; }
+
+    internal static ModelConfig Read(ConfigSection s, string baseDirectory) => new()
     {
         Kind = s.GetEnum("name", ModelKind.UNet),
         Depth = s.GetInt("depth", 4, 1, 7),
@@ -30,5 +33,16 @@ public sealed record ModelConfig
         Upsampling = s.GetEnum("upsampling", UpsamplingKind.Transpose),
         Encoder = s.GetEnum("encoder", EncoderKind.ResNet34),
         InputPolicy = s.GetEnum("input_policy", InputPolicy.Pad),
+        InitWeights = ReadPath(s, "init_weights", baseDirectory),
     };
+
+    /// <summary>An optional file path, made absolute against the config's folder (and recorded so).</summary>
+    private static string? ReadPath(ConfigSection s, string key, string baseDirectory)
+    {
+        string? path = s.GetOptionalString(key);
+        if (path is null) return null;
+        path = Path.GetFullPath(Path.Combine(baseDirectory, path));
+        s.RecordEffective(key, path);
+        return path;
+    }
 }

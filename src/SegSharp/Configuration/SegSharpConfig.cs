@@ -96,7 +96,7 @@ public sealed record SegSharpConfig
         var transforms = root.Section("transforms");
         var train = transforms.Sections("train", TransformConfig.Example).Select(TransformConfig.Read).ToList();
         var validation = transforms.Sections("val", TransformConfig.Example).Select(TransformConfig.Read).ToList();
-        var model = ModelConfig.Read(root.Section("model"));
+        var model = ModelConfig.Read(root.Section("model"), baseDirectory);
         var lossTerms = root.Section("loss").Sections("terms", LossTermConfig.Example, "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
             .Select(LossTermConfig.Read).ToList();
         if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {Foundation.OptionNames<LossKind>.Choices}.");
