@@ -24,7 +24,21 @@ public sealed record ModelConfig
     /// <summary>A safetensors or PyTorch state dict of this same model to start training from (absolute path), or null.</summary>
     public string? InitWeights { get; init; }
 
-    internal static ModelConfig Read(ConfigSection s, string baseDirectory) => new()
+    /// <summary>
+    /// DeepLabV3+ with batch norm: a torchvision ResNet state dict (resnet18/34/50, matching <see cref="Encoder"/>) for the
+    /// encoder, loaded through an explicit key map (fc.* unused), or null.
+    /// </summary>
+    public string? EncoderWeights { get; init; }
+
+    internal static ModelConfig Read(ConfigSection s, string baseDirectory)
+    {
+        var config = ReadFields(s, baseDirectory);
+        if (config.EncoderWeights is not null && (config.Kind != ModelKind.DeepLabV3Plus || config.Norm != NormKind.Batch))
+            throw s.Error("encoder_weights", config.EncoderWeights, "a torchvision ResNet file only with name: deeplabv3plus and norm: batch");
+        return config;
+    }
+
+    private static ModelConfig ReadFields(ConfigSection s, string baseDirectory) => new()
     {
         Kind = s.GetEnum("name", ModelKind.UNet),
         Depth = s.GetInt("depth", 4, 1, 7),
@@ -34,6 +48,7 @@ public sealed record ModelConfig
         Encoder = s.GetEnum("encoder", EncoderKind.ResNet34),
         InputPolicy = s.GetEnum("input_policy", InputPolicy.Pad),
         InitWeights = ReadPath(s, "init_weights", baseDirectory),
+        EncoderWeights = ReadPath(s, "encoder_weights", baseDirectory),
     };
 
     /// <summary>An optional file path, made absolute against the config's folder (and recorded so).</summary>

@@ -12,6 +12,9 @@ namespace SegSharp.Models;
 public sealed class DeepLabV3Plus : SegmentationModel
 {
     private readonly ResNetEncoder _encoder;
+
+    /// <summary>The ResNet encoder (stride-4 and stride-16 features), e.g. to load torchvision weights into.</summary>
+    public ResNetEncoder Encoder => _encoder;
     private readonly AtrousSpatialPyramidPooling _aspp;
     private readonly nn.Module<Tensor, Tensor> _lowLevel;
     private readonly nn.Module<Tensor, Tensor> _refine;

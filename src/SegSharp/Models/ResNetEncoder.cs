@@ -17,12 +17,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
 
     public ResNetEncoder(EncoderKind kind, int inputChannels, NormKind norm) : base(nameof(ResNetEncoder))
     {
-        (int[] blocks, bool bottleneck) = kind switch
-        {
-            EncoderKind.ResNet18 => (new[] { 2, 2, 2, 2 }, false),
-            EncoderKind.ResNet34 => (new[] { 3, 4, 6, 3 }, false),
-            EncoderKind.ResNet50 => (new[] { 3, 4, 6, 3 }, true),
-        };
+        (int[] blocks, bool bottleneck) = Layout(kind);
         int expansion = bottleneck ? 4 : 1;
         bool bias = Norms.ConvBias(norm);
         _stem = nn.Sequential(Convolution.Plain(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(inplace: true),
@@ -36,6 +31,17 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         HighChannels = 512 * expansion;
         RegisterComponents();
     }
+
+    /// <summary>Blocks per stage, and whether they are bottlenecks (1x1, 3x3, 1x1) rather than basic (3x3, 3x3).</summary>
+    public static (int[] Blocks, bool Bottleneck) Layout(EncoderKind kind) => kind switch
+    {
+        EncoderKind.ResNet18 => (new[] { 2, 2, 2, 2 }, false),
+        EncoderKind.ResNet34 => (new[] { 3, 4, 6, 3 }, false),
+        EncoderKind.ResNet50 => (new[] { 3, 4, 6, 3 }, true),
+    };
+
+    /// <summary>Whether the first block of <paramref name="stage"/> (0-based) projects its shortcut (stride or width changes).</summary>
+    public static bool HasShortcut(EncoderKind kind, int stage) => stage > 0 || Layout(kind).Bottleneck;
 
     public int LowLevelChannels { get; }
     public int HighChannels { get; }

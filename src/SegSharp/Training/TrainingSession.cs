@@ -42,6 +42,7 @@ public sealed class TrainingSession : IDisposable
         _lock = RunLock.Acquire(Run.Path);
         Run.RemoveTemporaryFiles();
         Model = ModelFactory.Create(config.Model, Description.Channels, Description.ClassCount, train.Seed);
+        if (config.Model.EncoderWeights is { } encoder) TorchvisionResNet.LoadInto(((DeepLabV3Plus)Model).Encoder, config.Model.Encoder, encoder);
         if (config.Model.InitWeights is { } initial) WeightFiles.LoadInto(Model, initial);
         Model.ComputeType = ComputePrecision.Of(train.Precision);
         Optimizer = OptimizerFactory.Create(config.Optimizer, Model.parameters());

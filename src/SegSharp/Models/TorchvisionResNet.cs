@@ -1,0 +1,82 @@
+using SegSharp.Configuration;
+using static TorchSharp.torch;
+
+namespace SegSharp.Models;
+
+/// <summary>
+/// Loads a torchvision ResNet state dict (<c>torchvision.models.resnet18/34/50().state_dict()</c>: <c>conv1.weight</c>,
+/// <c>layer1.0.bn1.running_mean</c>, ...) into SegSharp's <see cref="ResNetEncoder"/> through an explicit key map.
+/// The classifier (<c>fc.*</c>) is expected and left unused; any other key the map does not place, any encoder
+/// key the file lacks, and any shape that differs is an error naming the keys.
+/// </summary>
+public static class TorchvisionResNet
+{
+    /// <summary>torchvision key → key inside <see cref="ResNetEncoder"/>, for every encoder parameter and buffer.</summary>
+    public static IReadOnlyDictionary<string, string> KeyMap(EncoderKind kind)
+    {
+        var (blocks, bottleneck) = ResNetEncoder.Layout(kind);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        AddConv(map, "conv1", "_stem.0");
+        AddNorm(map, "bn1", "_stem.1");
+        // Positions inside a block's body: conv, norm, ReLU, conv, norm (, ReLU, conv, norm for bottlenecks).
+        int[] convs = bottleneck ? new[] { 0, 3, 6 } : new[] { 0, 3 };
+        for (int stage = 0; stage < 4; stage++)
+        {
+            for (int block = 0; block < blocks[stage]; block++)
+            {
+                string from = $"layer{stage + 1}.{block}", to = $"_layer{stage + 1}.{block}";
+                for (int i = 0; i < convs.Length; i++)
+                {
+                    AddConv(map, $"{from}.conv{i + 1}", $"{to}._body.{convs[i]}");
+                    AddNorm(map, $"{from}.bn{i + 1}", $"{to}._body.{convs[i] + 1}");
+                }
+                if (block == 0 && ResNetEncoder.HasShortcut(kind, stage))
+                {
+                    AddConv(map, $"{from}.downsample.0", $"{to}._shortcut.0");
+                    AddNorm(map, $"{from}.downsample.1", $"{to}._shortcut.1");
+                }
+            }
+        }
+        return map;
+    }
+
+    /// <summary>Copies the file's weights into <paramref name="encoder"/>; nothing changes if any key does not fit.</summary>
+    public static void LoadInto(ResNetEncoder encoder, EncoderKind kind, string path)
+    {
+        var file = WeightFiles.Read(path);
+        try
+        {
+            var map = KeyMap(kind);
+            var target = encoder.state_dict();
+            var unexpected = file.Keys.Where(k => !map.ContainsKey(k) && !k.StartsWith("fc.", StringComparison.Ordinal)).ToList();
+            var missing = map.Where(kv => !file.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
+            var unplaced = target.Keys.Except(map.Values).ToList();
+            var misShaped = map.Where(kv => file.ContainsKey(kv.Key) && !file[kv.Key].shape.SequenceEqual(target[kv.Value].shape))
+                .Select(kv => $"{kv.Key} (file [{string.Join(", ", file[kv.Key].shape)}], encoder [{string.Join(", ", target[kv.Value].shape)}])").ToList();
+            if (unplaced.Count > 0)
+                throw new SegSharpException($"model.encoder_weights needs model.norm: batch (a torchvision ResNet has batch norms); " +
+                    $"the encoder has keys no torchvision key maps to: {string.Join(", ", unplaced.Take(3))}.");
+            if (unexpected.Count + missing.Count + misShaped.Count > 0)
+                throw new SegSharpException($"Weights file '{path}' is not a torchvision {Foundation.OptionNames<EncoderKind>.Name(kind)} state dict: " +
+                    $"{Describe("missing", missing)}{Describe("unexpected", unexpected)}{Describe("mis-shaped", misShaped)}" +
+                    "check model.encoder against the network that wrote it (fc.* is ignored).");
+            using var noGrad = no_grad();
+            foreach (var (from, to) in map) target[to].copy_(file[from]);
+        }
+        finally
+        {
+            foreach (var tensor in file.Values) tensor.Dispose();
+        }
+    }
+
+    private static void AddConv(Dictionary<string, string> map, string from, string to) => map[$"{from}.weight"] = $"{to}.weight";
+
+    private static void AddNorm(Dictionary<string, string> map, string from, string to)
+    {
+        foreach (var name in new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }) map[$"{from}.{name}"] = $"{to}.{name}";
+    }
+
+    private static string Describe(string what, IReadOnlyList<string> keys) => keys.Count == 0
+        ? ""
+        : $"{keys.Count} {what} ({string.Join(", ", keys.Take(3))}{(keys.Count > 3 ? ", ..." : "")}); ";
+}
