@@ -27,11 +27,7 @@ public static class EvaluationReport
         using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) OverlayRenderer.SavePng(confusion, Path.Combine(directory, "confusion.png"));
         foreach (var (kind, score, png) in outcome.Panels)
             AtomicFile.WriteAllBytes(Path.Combine(overlays, $"{kind}-{Safe(score.Name)}.png"), png);
-        foreach (var curve in curves)
-        {
-            using var chart = LineChart.Png(curve.Series);
-            OverlayRenderer.SavePng(chart, Path.Combine(directory, curve.File));
-        }
+        foreach (var curve in curves) AtomicFile.WriteAllBytes(Path.Combine(directory, curve.File), ChartImage.Png(curve));
         string html = Html(outcome, curves, title, checkpoint);
         string path = Path.Combine(directory, "report.html");
         AtomicFile.WriteAllText(path, html);
@@ -117,7 +113,7 @@ public static class EvaluationReport
         if (curves.Count > 0)
         {
             h.Append("<h2>Training curves</h2>");
-            foreach (var curve in curves) h.Append("<figure>").Append(LineChart.Svg(curve.Title, "epoch", curve.Series)).Append("</figure>");
+            foreach (var curve in curves) h.Append("<figure>").Append(LineChart.Svg(curve.Title, "epoch", curve.Series, curve.BestEpoch)).Append("</figure>");
         }
         foreach (var kind in new[] { "sample", "worst" })
         {

@@ -1,52 +1,15 @@
 using System.Globalization;
 using System.Text;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace SegSharp.Evaluation;
 
-/// <summary>Line charts of per-epoch curves, as PNG (ticks labelled) and as SVG (fully labelled, for the HTML report).</summary>
+/// <summary>Line charts of per-epoch curves as SVG for the HTML report (the PNGs are drawn by <see cref="ChartImage"/>).</summary>
 internal static class LineChart
 {
     private const int Width = 640, Height = 360, Left = 70, Right = 20, Top = 20, Bottom = 40;
 
-    public static Image<Rgb24> Png(IReadOnlyList<ChartSeries> series)
-    {
-        var image = new Image<Rgb24>(Width, Height, new Rgb24(255, 255, 255));
-        var (xMin, xMax, yMin, yMax) = Bounds(series);
-        var axis = new Rgb24(60, 60, 60);
-        var grid = new Rgb24(225, 225, 225);
-        foreach (double tick in Ticks(yMin, yMax))
-        {
-            int y = Y(tick, yMin, yMax);
-            for (int x = Left; x < Width - Right; x++) image[x, y] = grid;
-            string label = Label(tick);
-            PixelFont.Draw(image, label, Left - 6 - PixelFont.Width(label, 2), y - 5, axis);
-        }
-        foreach (double tick in Ticks(xMin, xMax))
-        {
-            int x = X(tick, xMin, xMax);
-            for (int y = Top; y < Height - Bottom; y++) image[x, y] = grid;
-            string label = Label(tick);
-            PixelFont.Draw(image, label, x - PixelFont.Width(label, 2) / 2, Height - Bottom + 8, axis);
-        }
-        for (int x = Left; x < Width - Right; x++) image[x, Height - Bottom] = axis;
-        for (int y = Top; y <= Height - Bottom; y++) image[Left, y] = axis;
-        foreach (var s in series)
-        {
-            var color = Parse(s.Color);
-            for (int i = 1; i < s.Points.Count; i++)
-                Line(image, X(s.Points[i - 1].X, xMin, xMax), Y(s.Points[i - 1].Y, yMin, yMax), X(s.Points[i].X, xMin, xMax), Y(s.Points[i].Y, yMin,
-                    yMax), color);
-            foreach (var p in s.Points)
-                for (int dy = -2; dy <= 2; dy++)
-                    for (int dx = -2; dx <= 2; dx++)
-                        Set(image, X(p.X, xMin, xMax) + dx, Y(p.Y, yMin, yMax) + dy, color);
-        }
-        return image;
-    }
-
-    public static string Svg(string title, string xLabel, IReadOnlyList<ChartSeries> series)
+    /// <param name="bestEpoch">The epoch of best.ckpt, drawn as a dashed vertical line; null for none.</param>
+    public static string Svg(string title, string xLabel, IReadOnlyList<ChartSeries> series, int? bestEpoch = null)
     {
         var (xMin, xMax, yMin, yMax) = Bounds(series);
         var svg = new StringBuilder();
@@ -74,6 +37,13 @@ internal static class LineChart
             svg.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{points}\" fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"2\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legend}\" y=\"40\" fill=\"{s.Color}\">■ {Escape(s.Name)}</text>");
             legend += 14 + 8 * s.Name.Length;
+        }
+        if (bestEpoch is int best && best >= xMin && best <= xMax)
+        {
+            int x = X(best, xMin, xMax);
+            svg.Append(CultureInfo.InvariantCulture,
+                $"<line x1=\"{x}\" y1=\"{Top + 20}\" x2=\"{x}\" y2=\"{Height - Bottom + 20}\" stroke=\"#777\" stroke-dasharray=\"5,4\"/>" +
+                $"<text x=\"{x + 4}\" y=\"{Top + 32}\" fill=\"#555\">best.ckpt (epoch {best})</text>");
         }
         svg.Append("</svg>");
         return svg.ToString();
@@ -109,25 +79,6 @@ internal static class LineChart
     private static int X(double x, double min, double max) => Left + (int)Math.Round((x - min) / (max - min) * (Width - Left - Right));
 
     private static int Y(double y, double min, double max) => Height - Bottom - (int)Math.Round((y - min) / (max - min) * (Height - Top - Bottom));
-
-    private static void Line(Image<Rgb24> image, int x0, int y0, int x1, int y1, Rgb24 color)
-    {
-        int steps = Math.Max(Math.Abs(x1 - x0), Math.Abs(y1 - y0));
-        for (int i = 0; i <= steps; i++)
-        {
-            int x = x0 + (steps == 0 ? 0 : (x1 - x0) * i / steps), y = y0 + (steps == 0 ? 0 : (y1 - y0) * i / steps);
-            Set(image, x, y, color);
-            Set(image, x, y + 1, color);
-        }
-    }
-
-    private static void Set(Image<Rgb24> image, int x, int y, Rgb24 color)
-    {
-        if (x >= 0 && y >= 0 && x < image.Width && y < image.Height) image[x, y] = color;
-    }
-
-    private static Rgb24 Parse(string hex) => new(Convert.ToByte(hex.Substring(1, 2), 16), Convert.ToByte(hex.Substring(3, 2), 16),
-        Convert.ToByte(hex.Substring(5, 2), 16));
 
     private static string Escape(string text) => System.Net.WebUtility.HtmlEncode(text);
 }

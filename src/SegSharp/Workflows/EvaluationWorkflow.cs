@@ -42,7 +42,8 @@ public static class EvaluationWorkflow
             config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
         var run = trained.Run;
         string folder = output ?? run?.ReportDirectory ?? Path.GetFullPath("report");
-        var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>());
+        int? bestEpoch = trained.State.BestEpoch >= 0 ? trained.State.BestEpoch + 1 : null;
+        var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>(), bestEpoch);
         string report = EvaluationReport.Write(folder, outcome, curves, $"SegSharp evaluation: {data.Description.Name}", trained.CheckpointPath);
         return new EvaluationSummary(outcome, report);
     }
