@@ -16,7 +16,11 @@ public class RunSafetyTests
     {
         string folder = TestPaths.TempFolder("locked");
         // flock(1) holds the same kind of lock a running 'segsharp train' holds.
-        using var holder = Process.Start(new ProcessStartInfo("flock", new[] { Path.Combine(folder, "run.lock"), "sleep", "60" }) { UseShellExecute = false })!;
+        // --no-fork: the lock's holder is the sleep itself, so killing it releases the lock (no orphaned child).
+        using var holder = Process.Start(new ProcessStartInfo("flock", new[] { "--no-fork", Path.Combine(folder, "run.lock"), "sleep", "60" })
+        {
+            UseShellExecute = false,
+        })!;
         try
         {
             var clock = Stopwatch.StartNew();
@@ -32,9 +36,25 @@ public class RunSafetyTests
             holder.Kill(entireProcessTree: true);
             holder.WaitForExit();
         }
+        // The kernel drops the lock once the process is fully gone, which can trail WaitForExit by a moment.
+        var released = Stopwatch.StartNew();
+        while (released.Elapsed < TimeSpan.FromSeconds(10) && IsLocked(folder)) Thread.Sleep(50);
         // Once the holder is gone (however it ended) the folder is free again.
         Assert.Equal(Uninterrupted.Value, TinyRun.Train(folder).WeightsHash);
         Assert.False(File.Exists(Path.Combine(folder, "run.lock")));
+    }
+
+    private static bool IsLocked(string folder)
+    {
+        try
+        {
+            using var probe = new FileStream(Path.Combine(folder, "run.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     [Fact]
