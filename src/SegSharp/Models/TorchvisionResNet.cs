@@ -58,7 +58,7 @@ public static class TorchvisionResNet
                     $"the encoder has keys no torchvision key maps to: {string.Join(", ", unplaced.Take(3))}.");
             if (unexpected.Count + missing.Count + misShaped.Count > 0)
                 throw new SegSharpException($"Weights file '{path}' is not a torchvision {Foundation.OptionNames<EncoderKind>.Name(kind)} state dict: " +
-                    $"{Describe("missing", missing)}{Describe("unexpected", unexpected)}{Describe("mis-shaped", misShaped)}" +
+                    WeightFiles.Describe("missing", missing) + WeightFiles.Describe("unexpected", unexpected) + WeightFiles.Describe("mis-shaped", misShaped) +
                     "check model.encoder against the network that wrote it (fc.* is ignored).");
             using var noGrad = no_grad();
             foreach (var (from, to) in map) target[to].copy_(file[from]);
@@ -76,7 +76,4 @@ public static class TorchvisionResNet
         foreach (var name in new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }) map[$"{from}.{name}"] = $"{to}.{name}";
     }
 
-    private static string Describe(string what, IReadOnlyList<string> keys) => keys.Count == 0
-        ? ""
-        : $"{keys.Count} {what} ({string.Join(", ", keys.Take(3))}{(keys.Count > 3 ? ", ..." : "")}); ";
 }

@@ -91,7 +91,8 @@ public static class WeightFiles
         }
     }
 
-    private static string Describe(string what, IReadOnlyList<string> keys) => keys.Count == 0
+    /// <summary>"3 missing (a, b, c, ...); " for a key mismatch message; empty when there are none.</summary>
+    internal static string Describe(string what, IReadOnlyList<string> keys) => keys.Count == 0
         ? ""
         : $"{keys.Count} {what} ({string.Join(", ", keys.Take(3))}{(keys.Count > 3 ? ", ..." : "")}); ";
 }
