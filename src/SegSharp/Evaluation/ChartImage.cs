@@ -30,7 +30,8 @@ internal static class ChartImage
             marker.LegendText = $"best.ckpt (epoch {best})";
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(Alignment.UpperRight);
+        // Outside the data area, so the legend never hides the last epochs.
+        plot.ShowLegend(Edge.Right);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 }
