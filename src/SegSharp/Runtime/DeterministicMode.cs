@@ -1,6 +1,4 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
-using TorchSharp;
 
 namespace SegSharp.Runtime;
 
@@ -21,7 +19,7 @@ internal static class DeterministicMode
     public static unsafe bool TryEnable(bool enabled = true)
     {
         TorchRuntime.EnsureLoaded();
-        if (!TryFindLibTorchCpu(out IntPtr library)) return false;
+        if (!NativeLibraries.TryLoad("torch_cpu", out IntPtr library)) return false;
         if (!NativeLibrary.TryGetExport(library, GlobalContext, out IntPtr contextFn)
             || !NativeLibrary.TryGetExport(library, SetDeterministic, out IntPtr setFn)
             || !NativeLibrary.TryGetExport(library, GetDeterministic, out IntPtr getFn))
@@ -35,7 +33,7 @@ internal static class DeterministicMode
     public static unsafe bool? IsEnabled()
     {
         TorchRuntime.EnsureLoaded();
-        if (!TryFindLibTorchCpu(out IntPtr library)) return null;
+        if (!NativeLibraries.TryLoad("torch_cpu", out IntPtr library)) return null;
         if (!NativeLibrary.TryGetExport(library, GlobalContext, out IntPtr contextFn)
             || !NativeLibrary.TryGetExport(library, GetDeterministic, out IntPtr getFn))
             return null;
@@ -43,24 +41,4 @@ internal static class DeterministicMode
         return ((delegate* unmanaged<IntPtr, byte>)getFn)(context) != 0;
     }
 
-    private static bool TryFindLibTorchCpu(out IntPtr handle)
-    {
-        // libtorch_cpu is already mapped by TorchSharp; loading it again returns the same handle.
-        var torchAssembly = typeof(torch).Assembly;
-        if (NativeLibrary.TryLoad("torch_cpu", torchAssembly, DllImportSearchPath.AssemblyDirectory | DllImportSearchPath.SafeDirectories, out handle))
-            return true;
-        string baseDir = Path.GetDirectoryName(torchAssembly.Location) ?? AppContext.BaseDirectory;
-        foreach (var candidate in new[]
-                 {
-                     Path.Combine(baseDir, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", "libtorch_cpu.so"),
-                     Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libtorch_cpu.so"),
-                     Path.Combine(baseDir, "libtorch_cpu.so"),
-                     Path.Combine(baseDir, "cpu", "libtorch_cpu.so"),
-                 })
-        {
-            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out handle)) return true;
-        }
-        handle = IntPtr.Zero;
-        return false;
-    }
 }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using TorchSharp;
 
 namespace SegSharp.Runtime;
 
@@ -30,16 +29,6 @@ internal static class NativeLogLevel
     private static bool TryFindFlag(out IntPtr flag)
     {
         flag = IntPtr.Zero;
-        var torchAssembly = typeof(torch).Assembly;
-        if (!NativeLibrary.TryLoad("c10", torchAssembly, DllImportSearchPath.AssemblyDirectory | DllImportSearchPath.SafeDirectories, out IntPtr library))
-        {
-            string baseDir = Path.GetDirectoryName(torchAssembly.Location) ?? AppContext.BaseDirectory;
-            string candidate = Path.Combine(baseDir, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", "libc10.so");
-            string fallback = Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libc10.so");
-            bool loaded = File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out library)
-                || File.Exists(fallback) && NativeLibrary.TryLoad(fallback, out library);
-            if (!loaded) return false;
-        }
-        return NativeLibrary.TryGetExport(library, Flag, out flag);
+        return NativeLibraries.TryLoad("c10", out IntPtr library) && NativeLibrary.TryGetExport(library, Flag, out flag);
     }
 }
