@@ -73,7 +73,7 @@ public static class ImageFiles
             byte[] bytes = Read(path, "Mask", verify);
             if (palette)
             {
-                if (!IndexedPng.IsIndexed(path))
+                if (!IndexedPng.IsIndexed(bytes))
                     throw new SegSharpException($"Mask '{path}' is not a palette PNG, but the dataset says mask_encoding: palette. Use values or rgb, or " +
                         $"re-save the mask with a palette.");
                 var (indices, h, w) = IndexedPng.Read(bytes);
@@ -81,7 +81,7 @@ public static class ImageFiles
             }
             var info = Image.Identify(bytes) ?? throw new UnknownImageFormatException("unknown format");
             int bits = info.PixelType.BitsPerPixel;
-            if (!rgb && bits == 16 && IsSingleChannel(path))
+            if (!rgb && bits == 16 && IsSingleChannel(path, bytes))
             {
                 using var wide = Image.Load<L16>(bytes);
                 return Collect(wide, p => p.PackedValue);
@@ -133,13 +133,11 @@ public static class ImageFiles
         ? "not a recognised image format, or the header is corrupt"
         : e.Message.Split('\n')[0].Trim();
 
-    private static bool IsSingleChannel(string path)
+    private static bool IsSingleChannel(string path, byte[] bytes)
     {
         // 16 bits per pixel is either 16-bit gray or 8-bit gray+alpha; only the first holds wide values.
         if (!Path.GetExtension(path).Equals(".png", StringComparison.OrdinalIgnoreCase)) return true;
-        using var file = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[26];
-        return file.Read(head) == 26 && head[25] == 0 && head[24] == 16;
+        return bytes.Length >= 26 && bytes[25] == 0 && bytes[24] == 16;
     }
 
     private static (int[] Values, int Height, int Width) Collect<TPixel>(Image<TPixel> image, Func<TPixel, int> value)

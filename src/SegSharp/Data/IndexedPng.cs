@@ -13,13 +13,8 @@ public static class IndexedPng
 {
     private static readonly byte[] Signature = { 137, 80, 78, 71, 13, 10, 26, 10 };
 
-    public static bool IsIndexed(string path)
-    {
-        using var file = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[26];
-        if (file.Read(head) < 26 || !head[..8].SequenceEqual(Signature)) return false;
-        return head[25] == 3;
-    }
+    /// <summary>Whether a PNG's header (its first 26 bytes suffice) says colour type 3, palette.</summary>
+    public static bool IsIndexed(ReadOnlySpan<byte> bytes) => bytes.Length >= 26 && bytes[..8].SequenceEqual(Signature) && bytes[25] == 3;
 
     /// <summary>Palette indices, row-major, shape [height, width].</summary>
     public static (byte[] Indices, int Height, int Width) Read(string path) => Read(File.ReadAllBytes(path));
