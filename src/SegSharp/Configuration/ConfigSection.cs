@@ -88,18 +88,15 @@ internal sealed class ConfigSection
     }
 
     /// <summary>An option named by its enum's <see cref="Foundation.OptionNameAttribute"/>; an unknown name lists the choices.</summary>
-    public T GetEnum<T>(string key, T defaultValue) where T : struct, Enum
-    {
-        string text = Scalar(key) ?? OptionNames<T>.Name(defaultValue);
-        if (!OptionNames<T>.TryParse(text, out T value)) throw Error(key, text, $"one of {OptionNames<T>.Choices}");
-        Record(key, new YamlScalarNode(text));
-        return value;
-    }
+    public T GetEnum<T>(string key, T defaultValue) where T : struct, Enum =>
+        Named<T>(key, Scalar(key) ?? OptionNames<T>.Name(defaultValue));
 
     /// <summary>A required option with no default: a missing key fails like an unknown name.</summary>
-    public T GetEnum<T>(string key) where T : struct, Enum
+    public T GetEnum<T>(string key) where T : struct, Enum =>
+        Named<T>(key, Scalar(key) ?? throw Error(key, "(missing)", $"one of {OptionNames<T>.Choices}"));
+
+    private T Named<T>(string key, string text) where T : struct, Enum
     {
-        string text = Scalar(key) ?? throw Error(key, "(missing)", $"one of {OptionNames<T>.Choices}");
         if (!OptionNames<T>.TryParse(text, out T value)) throw Error(key, text, $"one of {OptionNames<T>.Choices}");
         Record(key, new YamlScalarNode(text));
         return value;

@@ -83,7 +83,7 @@ public sealed class TrainedModel : IDisposable
     private static DatasetDescription Version1Dataset(string path, SegSharpConfig config)
     {
         string dataset = config.Data.Dataset;
-        if (dataset != ShapesDataset.Spec && !File.Exists(dataset))
+        if (!DatasetFactory.Exists(dataset))
             throw new SegSharpException($"Checkpoint '{path}' was written before checkpoints carried their classes and needs its training dataset " +
                 $"'{dataset}', which is gone. Put the dataset back there, or retrain with this SegSharp.");
         return DatasetFactory.Open(dataset).Description;

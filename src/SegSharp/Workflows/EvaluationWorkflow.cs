@@ -53,7 +53,7 @@ public static class EvaluationWorkflow
         if (dataset is null)
         {
             string training = config.Data.Dataset;
-            if (training != ShapesDataset.Spec && !File.Exists(training))
+            if (!DatasetFactory.Exists(training))
                 throw new SegSharpException($"The model's training dataset '{training}' is gone, and evaluating without --data needs its validation split. " +
                     $"Pass --data DATASET.yaml.");
             return DatasetFactory.Open(training);
