@@ -1,25 +1,28 @@
 using System.CommandLine;
 using SegSharp.Foundation;
-using SegSharp.Models;
 using SegSharp.Workflows;
 
 namespace SegSharp.Cli;
 
-/// <summary><c>segsharp export</c>: a checkpoint's weights as a safetensors or PyTorch state dict.</summary>
+/// <summary><c>segsharp export</c>: a checkpoint as an ONNX model, or its weights as a safetensors or PyTorch state dict.</summary>
 public static class ExportCommand
 {
     public static Command Build()
     {
         var command = new Command("export",
-            "Write a checkpoint's weights as a state dict: safetensors, or PyTorch's format (torch.load(..., weights_only=True)).");
+            "Write a checkpoint as an ONNX model (for ONNX Runtime; classes and normalisation in its metadata), or its weights as a state dict: " +
+            "safetensors, or PyTorch's format (torch.load(..., weights_only=True)).");
         var checkpoint = new Option<string>("--checkpoint") { Description = "A .ckpt file.", Required = true };
-        var format = new Option<string>("--format") { Description = $"{OptionNames<WeightFileFormat>.Choices}.", Required = true };
-        format.AcceptOnlyFromAmong(OptionNames<WeightFileFormat>.All.ToArray());
-        var output = new Option<string>("--output", "-o") { Description = "The file to write (e.g. model.safetensors or model.pt).", Required = true };
+        var format = new Option<string>("--format") { Description = $"{OptionNames<ExportFormat>.Choices}.", Required = true };
+        format.AcceptOnlyFromAmong(OptionNames<ExportFormat>.All.ToArray());
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "The file to write (e.g. model.onnx, model.safetensors or model.pt).", Required = true,
+        };
         foreach (var option in new Option[] { checkpoint, format, output }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
-            var (path, tensors) = ExportWorkflow.Run(parse.GetValue(checkpoint)!, OptionNames<WeightFileFormat>.Parse(parse.GetValue(format)!, "--format"),
+            var (path, tensors) = ExportWorkflow.Run(parse.GetValue(checkpoint)!, OptionNames<ExportFormat>.Parse(parse.GetValue(format)!, "--format"),
                 parse.GetValue(output)!);
             Console.WriteLine($"export: {tensors} tensors -> {path}");
             return 0;

@@ -11,8 +11,11 @@ public static class PredictCommand
     public static Command Build()
     {
         var command = new Command("predict",
-            "Predict masks for an image or a folder: masks/NAME.png (class indices, class-colour palette) and overlays/NAME.png.");
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A .ckpt file.", Required = true };
+            "Predict masks for an image or a folder: masks/NAME.png (class indices, class-colour palette) and overlays/NAME.png. " +
+            "The model is a checkpoint or an exported ONNX file.");
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A .ckpt file (run by libtorch)." };
+        var model = new Option<string?>("--model", "-m") { Description = "A .ckpt, or a .onnx from 'segsharp export --format onnx' (run by ONNX Runtime, " +
+            "no libtorch)." };
         var input = new Option<string>("--input", "-i") { Description = "An image file or a folder of images.", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Output folder.", Required = true };
         var tile = new Option<int?>("--tile") { Description = "Sliding-window tile size in pixels (default: the checkpoint's evaluation.tile_size; 0 = whole " +
@@ -24,11 +27,14 @@ public static class PredictCommand
         var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
-        foreach (var option in new Option[] { checkpoint, input, output, tile, overlap, tta, overwrite, precision }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, precision }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             string? precisionName = parse.GetValue(precision);
-            using var job = PredictionWorkflow.Open(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(output)!,
+            string? checkpointPath = parse.GetValue(checkpoint), modelPath = parse.GetValue(model);
+            if ((checkpointPath is null) == (modelPath is null))
+                throw new SegSharpException("predict needs exactly one of --checkpoint FILE.ckpt or --model FILE (.ckpt or .onnx).");
+            using var job = PredictionWorkflow.Open((checkpointPath ?? modelPath)!, parse.GetValue(input)!, parse.GetValue(output)!,
                 parse.GetValue(tile), parse.GetValue(overlap), parse.GetValue(tta),
                 precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"), parse.GetValue(overwrite));
             int written = 0, skipped = 0;

@@ -1,5 +1,6 @@
 using SegSharp.Data;
 using SegSharp.Evaluation;
+using SegSharp.Models;
 using SegSharp.Transforms;
 using static TorchSharp.torch;
 
@@ -14,20 +15,42 @@ namespace SegSharp.Inference;
 /// </summary>
 public sealed class FolderPredictor
 {
-    private readonly TrainedModel _trained;
-    private readonly TiledPredictor _predictor;
+    private readonly ModelCard _card;
+    private readonly Func<float[], int, int, int[]> _classMap;
     private readonly TransformPipeline _preprocessing;
     private readonly IReadOnlyList<ClassInfo> _classes;
     private readonly int _channels;
 
     /// <summary>Everything it needs comes from the model file: preprocessing, channels, classes and colours.</summary>
-    public FolderPredictor(TrainedModel trained, int tileSize, double overlap, bool flipTta)
+    /// <param name="classMap">(preprocessed [channels, height, width] image, height, width) → class index per pixel.</param>
+    private FolderPredictor(ModelCard card, Func<float[], int, int, int[]> classMap)
     {
-        _trained = trained;
-        _predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels);
-        _preprocessing = TransformPipeline.Create(trained.Card.Preprocessing);
-        _classes = trained.Card.ClassInfos();
-        _channels = trained.Card.InputChannels;
+        _card = card;
+        _classMap = classMap;
+        _preprocessing = TransformPipeline.Create(card.Preprocessing);
+        _classes = card.ClassInfos();
+        _channels = card.InputChannels;
+    }
+
+    /// <summary>Predicts with a checkpoint's model through libtorch.</summary>
+    public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta)
+    {
+        var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels);
+        int channels = trained.Card.InputChannels;
+        return new FolderPredictor(trained.Card, (image, height, width) =>
+        {
+            using var scope = NewDisposeScope();
+            var input = tensor(image, new long[] { 1, channels, height, width });
+            return predictor.Probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
+        });
+    }
+
+    /// <summary>Predicts with an exported ONNX model through ONNX Runtime; libtorch is never loaded.</summary>
+    public static FolderPredictor ForOnnx(OnnxModel model, int tileSize, double overlap, bool flipTta)
+    {
+        var predictor = new OnnxTiledPredictor(model, tileSize, overlap, flipTta, model.Evaluation.MaxWholePixels);
+        int channels = model.Card.InputChannels;
+        return new FolderPredictor(model.Card, (image, height, width) => predictor.ClassMap(image, channels, height, width));
     }
 
     /// <summary>Image files to predict: the file itself, or the folder's images in natural name order.</summary>
@@ -93,13 +116,8 @@ public sealed class FolderPredictor
         IReadOnlyList<byte[]> palette)
     {
         var sample = _preprocessing.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _channels, height, width,
-            _trained.Card.IgnoreIndex), new Runtime.SeededRandom(0));
-        int[] prediction;
-        using (var scope = NewDisposeScope())
-        {
-            var input = tensor(sample.Image, new long[] { 1, sample.Channels, height, width });
-            prediction = _predictor.Probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
-        }
+            _card.IgnoreIndex), new Runtime.SeededRandom(0));
+        int[] prediction = _classMap(sample.Image, height, width);
         string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
         IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
         var shown = OverlayRenderer.Display(pixels, _channels, height, width);

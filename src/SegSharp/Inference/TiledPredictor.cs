@@ -77,8 +77,7 @@ public sealed class TiledPredictor
     }
 
     /// <summary>The tile edge an image of this size is predicted with; 0 for whole.</summary>
-    public int TileFor(long height, long width) =>
-        TileSize > 0 ? TileSize : MaxWholePixels > 0 && height * width > MaxWholePixels ? AutoTileSize : 0;
+    public int TileFor(long height, long width) => TileLayout.TileFor(height, width, TileSize, MaxWholePixels);
 
     private Tensor Tiled(Tensor images, int tile)
     {
@@ -103,23 +102,13 @@ public sealed class TiledPredictor
     }
 
     /// <summary>Tile origins covering [0, size): stride tile·(1 - overlap), the last tile flush with the edge.</summary>
-    public IReadOnlyList<long> Starts(long size, int tile)
-    {
-        if (size <= tile) return new long[] { 0 };
-        long stride = Math.Max(1, (long)Math.Round(tile * (1 - Overlap)));
-        var starts = new List<long>();
-        for (long s = 0; s + tile < size; s += stride) starts.Add(s);
-        starts.Add(size - tile);
-        return starts;
-    }
+    public IReadOnlyList<long> Starts(long size, int tile) => TileLayout.Starts(size, tile, Overlap);
 
     /// <summary>Separable weight: 1 at the centre falling linearly to 0.1 at the edges.</summary>
     private static Tensor Window(int height, int width)
     {
-        static float[] Ramp(int size) => Enumerable.Range(0, size)
-            .Select(i => 0.1f + 0.9f * (1f - Math.Abs((i + 0.5f) / size * 2f - 1f))).ToArray();
-        var rows = tensor(Ramp(height)).reshape(height, 1);
-        var cols = tensor(Ramp(width)).reshape(1, width);
+        var rows = tensor(TileLayout.Ramp(height)).reshape(height, 1);
+        var cols = tensor(TileLayout.Ramp(width)).reshape(1, width);
         return (rows * cols).reshape(1, 1, height, width);
     }
 }

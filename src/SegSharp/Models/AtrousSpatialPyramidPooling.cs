@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SegSharp.Models;
 
 /// <summary>ASPP (Chen et al.): a 1x1 branch, 3x3 branches dilated 6/12/18, and image-level pooling, projected to 256.</summary>
-public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>
+public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly ModuleList<nn.Module<Tensor, Tensor>> _branches = new();
     private readonly nn.Module<Tensor, Tensor> _pooling;
@@ -32,5 +32,13 @@ public sealed class AtrousSpatialPyramidPooling : nn.Module<Tensor, Tensor>
         var pooled = _pooling.call(input);
         outputs.Add(pooled.expand(pooled.shape[0], pooled.shape[1], input.shape[2], input.shape[3]));
         return _projection.call(cat(outputs, 1)).MoveToOuterDisposeScope();
+    }
+
+    string IOnnxExportable.AddTo(OnnxGraph graph, string input)
+    {
+        var outputs = _branches.Select(b => graph.Add(b, input)).ToList();
+        string pooled = graph.Add(_pooling, input);
+        outputs.Add(graph.Node("Expand", new[] { pooled, graph.ShapeWithSize(pooled, input) }));
+        return graph.Add(_projection, graph.Node("Concat", outputs, OnnxGraph.Attribute("axis", 1)));
     }
 }

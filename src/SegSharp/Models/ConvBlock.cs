@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SegSharp.Models;
 
 /// <summary>U-Net's unit: two (3x3 conv, norm, ReLU), padding 1 so the size is kept.</summary>
-public sealed class ConvBlock : nn.Module<Tensor, Tensor>
+public sealed class ConvBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> _layers;
 
@@ -19,4 +19,6 @@ public sealed class ConvBlock : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor input) => _layers.call(input);
+
+    string IOnnxExportable.AddTo(OnnxGraph graph, string input) => graph.Add(_layers, input);
 }

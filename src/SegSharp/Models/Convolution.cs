@@ -39,6 +39,14 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
     /// <summary>True for a transposed (up-sampling) convolution.</summary>
     public bool IsTransposed => _transposed;
 
+    // The logical parameters and geometry, for export: never the channel padding added inside a forward pass.
+    internal Parameter Weight => _weight;
+    internal Parameter? Bias => _bias;
+    internal long[] Strides => _stride;
+    internal long[] Padding => _padding;
+    internal long[] Dilations => _dilation;
+    internal long[] OutputPadding => _outputPadding;
+
     /// <summary>The type convolutions compute in; null = the input's own type (float32).</summary>
     public ScalarType? ComputeType { get; set; }
 

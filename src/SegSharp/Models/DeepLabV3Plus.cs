@@ -44,4 +44,13 @@ public sealed class DeepLabV3Plus : SegmentationModel
         return nn.functional.interpolate(logits, new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false)
             .MoveToOuterDisposeScope();
     }
+
+    internal override string AddAlignedTo(OnnxGraph graph, string input)
+    {
+        var (low, high) = _encoder.AddTo(graph, input);
+        string context = graph.Add(_aspp, high);
+        string up = graph.Bilinear(context, sizes: graph.ShapeWithSize(context, low));
+        string logits = graph.Add(_head, graph.Add(_refine, graph.Node("Concat", new[] { up, graph.Add(_lowLevel, low) }, OnnxGraph.Attribute("axis", 1))));
+        return graph.Bilinear(logits, sizes: graph.ShapeWithSize(logits, input));
+    }
 }

@@ -9,7 +9,7 @@ namespace SegSharp.Models;
 /// module leaves its affine parameters uninitialised (NaN or 1e32 gradients seen here), so this module
 /// owns properly initialised parameters and calls the functional op, which is correct.
 /// </summary>
-public sealed class GroupNormalization : nn.Module<Tensor, Tensor>
+public sealed class GroupNormalization : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly long _groups;
     // TorchSharp names registered parameters after their fields: these are the state-dict keys "weight" and "bias",
@@ -29,4 +29,20 @@ public sealed class GroupNormalization : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor input) => nn.functional.group_norm(input, _groups, weight, bias, 1e-5);
+
+    /// <summary>
+    /// Opset 17 has no GroupNormalization: [N, C, H, W] is viewed as [N, groups, C/groups·H·W], instance-normalised
+    /// (per sample and group, which is group norm's statistic), viewed back, then scaled and shifted per channel.
+    /// </summary>
+    string IOnnxExportable.AddTo(OnnxGraph graph, string input)
+    {
+        string grouped = graph.Node("Reshape", new[] { input, graph.Constant(0, _groups, -1) });
+        string normalised = graph.Node("InstanceNormalization",
+            new[] { grouped, graph.Constant(Enumerable.Repeat(1f, (int)_groups).ToArray(), _groups), graph.Constant(new float[_groups], _groups) },
+            OnnxGraph.Attribute("epsilon", 1e-5f));
+        string restored = graph.Node("Reshape", new[] { normalised, graph.Node("Shape", new[] { input }) });
+        long channels = weight.shape[0];
+        string scaled = graph.Node("Mul", new[] { restored, graph.Node("Reshape", new[] { graph.Weight(weight), graph.Constant(channels, 1, 1) }) });
+        return graph.Node("Add", new[] { scaled, graph.Node("Reshape", new[] { graph.Weight(bias), graph.Constant(channels, 1, 1) }) });
+    }
 }

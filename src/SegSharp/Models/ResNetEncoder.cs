@@ -54,6 +54,13 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         return (low.MoveToOuterDisposeScope(), high.MoveToOuterDisposeScope());
     }
 
+    /// <summary>The encoder's ONNX nodes; returns the names of the stride-4 and stride-16 features.</summary>
+    internal (string LowLevel, string High) AddTo(OnnxGraph graph, string input)
+    {
+        string low = graph.Add(_layer1, graph.Add(_stem, input));
+        return (low, graph.Add(_layer4, graph.Add(_layer3, graph.Add(_layer2, low))));
+    }
+
     private static Sequential Stage(ref long channels, long width, int count, int stride, int dilation, bool bottleneck, int expansion, NormKind norm)
     {
         var blocks = new List<nn.Module<Tensor, Tensor>>();

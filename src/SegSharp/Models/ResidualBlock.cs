@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SegSharp.Models;
 
 /// <summary>ResNet's basic (two 3x3) or bottleneck (1x1, 3x3, 1x1) block with a projected shortcut when shapes change.</summary>
-public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
+public sealed class ResidualBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly nn.Module<Tensor, Tensor> _body;
     private readonly nn.Module<Tensor, Tensor>? _shortcut;
@@ -34,5 +34,11 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var identity = _shortcut is null ? input : _shortcut.call(input);
         return nn.functional.relu(_body.call(input) + identity).MoveToOuterDisposeScope();
+    }
+
+    string IOnnxExportable.AddTo(OnnxGraph graph, string input)
+    {
+        string identity = _shortcut is null ? input : graph.Add(_shortcut, input);
+        return graph.Node("Relu", new[] { graph.Node("Add", new[] { graph.Add(_body, input), identity }) });
     }
 }

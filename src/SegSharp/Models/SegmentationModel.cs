@@ -47,6 +47,30 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The network proper as ONNX nodes, on inputs whose sides are multiples of <see cref="Stride"/>. A model without
+    /// a translation is refused by name instead of exported wrong.
+    /// </summary>
+    internal virtual string AddAlignedTo(OnnxGraph graph, string input) =>
+        throw new SegSharpException($"ONNX export does not know the model {GetName()}; it exports the models SegSharp builds (unet, deeplabv3plus).");
+
+    /// <summary>
+    /// <see cref="forward"/> as ONNX nodes for any input size: with input_policy pad the graph pads height and width
+    /// with zeros up to multiples of <see cref="Stride"/> (computed from the input's shape at run time) and crops the
+    /// logits back, exactly as <see cref="forward"/> does; with strict it expects aligned inputs.
+    /// </summary>
+    internal string AddTo(OnnxGraph graph, string input)
+    {
+        if (!PadInputs) return AddAlignedTo(graph, input);
+        string size = graph.Slice(graph.Node("Shape", new[] { input }), 2, 4);
+        string stride = graph.Constant(Stride, Stride);
+        string missing = graph.Node("Mod", new[] { graph.Node("Sub", new[] { stride, graph.Node("Mod", new[] { size, stride }) }), stride });
+        // Pad's layout is [begin of each axis..., end of each axis...]: only the ends of H and W grow.
+        string pads = graph.Node("Concat", new[] { graph.Constant(0, 0, 0, 0, 0, 0), missing }, OnnxGraph.Attribute("axis", 0));
+        string logits = AddAlignedTo(graph, graph.Node("Pad", new[] { input, pads }, OnnxGraph.Attribute("mode", "constant")));
+        return graph.Node("Slice", new[] { logits, graph.Constant(0, 0), size, graph.Constant(2, 3) });
+    }
+
+    /// <summary>
     /// The type every convolution computes in: null for float32 throughout, <see cref="ScalarType.BFloat16"/> for
     /// bfloat16 convolutions around float32 weights, norms and logits (see <see cref="Convolution"/>).
     /// </summary>

@@ -62,4 +62,22 @@ public sealed class UNet : SegmentationModel
         }
         return _head.call(x).MoveToOuterDisposeScope();
     }
+
+    internal override string AddAlignedTo(OnnxGraph graph, string input)
+    {
+        var skips = new List<string>();
+        string x = input;
+        for (int i = 0; i < _encoders.Count; i++)
+        {
+            if (i > 0) x = graph.Add(_pool, x);
+            x = graph.Add(_encoders[i], x);
+            skips.Add(x);
+        }
+        for (int i = 0; i < _decoders.Count; i++)
+        {
+            x = graph.Add(_upsamplers[i], x);
+            x = graph.Add(_decoders[i], graph.Node("Concat", new[] { skips[skips.Count - 2 - i], x }, OnnxGraph.Attribute("axis", 1)));
+        }
+        return graph.Add(_head, x);
+    }
 }

@@ -6,17 +6,18 @@ namespace SegSharp.Workflows;
 
 /// <summary>
 /// "Predict a folder": index masks and colour overlays for an image or every image of a folder, from a model
-/// file alone. Unset options take the model's own evaluation settings; tile size and overlap go through the
-/// same bounds as <c>evaluation.tile_size</c> and <c>evaluation.tile_overlap</c>.
+/// file alone: a checkpoint (run by libtorch) or an exported ONNX model (run by ONNX Runtime). Unset options take
+/// the model's own evaluation settings; tile size and overlap go through the same bounds as
+/// <c>evaluation.tile_size</c> and <c>evaluation.tile_overlap</c>.
 /// </summary>
 public sealed class PredictionWorkflow : IDisposable
 {
-    private readonly TrainedModel _trained;
+    private readonly IDisposable _model;
     private readonly FolderPredictor _predictor;
 
-    private PredictionWorkflow(TrainedModel trained, FolderPredictor predictor, IReadOnlyList<string> files, string output)
+    private PredictionWorkflow(IDisposable model, FolderPredictor predictor, IReadOnlyList<string> files, string output)
     {
-        _trained = trained;
+        _model = model;
         _predictor = predictor;
         Files = files;
         Output = output;
@@ -28,12 +29,13 @@ public sealed class PredictionWorkflow : IDisposable
     /// <summary>The absolute output folder (masks/ and overlays/ go inside).</summary>
     public string Output { get; }
 
+    /// <param name="model">A checkpoint (.ckpt) or a model from <c>segsharp export --format onnx</c> (.onnx).</param>
     /// <param name="tileSize">Sliding-window tile edge; 0 = whole image; null = the model's evaluation.tile_size.</param>
     /// <param name="overlap">Tile overlap fraction; null = the model's evaluation.tile_overlap.</param>
     /// <param name="flipTta">Average over flips; the model's evaluation.flip_tta applies too.</param>
-    /// <param name="precision">null = the model's evaluation.precision.</param>
+    /// <param name="precision">null = the model's evaluation.precision; ONNX models run in float32.</param>
     /// <param name="overwrite">Replace masks and overlays that exist in <paramref name="output"/>; without it they are refused.</param>
-    public static PredictionWorkflow Open(string checkpoint, string input, string output, int? tileSize = null, double? overlap = null,
+    public static PredictionWorkflow Open(string model, string input, string output, int? tileSize = null, double? overlap = null,
         bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false)
     {
         var files = FolderPredictor.Inputs(input);
@@ -41,6 +43,17 @@ public sealed class PredictionWorkflow : IDisposable
         if (existing.Count > 0)
             throw new SegSharpException($"Output '{existing[0]}' exists{(existing.Count > 1 ? $" (and {existing.Count - 1} more)" : "")}; " +
                 "pass --overwrite to replace, or choose another --output.");
+        return IsOnnx(model)
+            ? OpenOnnx(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision)
+            : OpenCheckpoint(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision);
+    }
+
+    /// <summary>Whether <paramref name="model"/> names an ONNX file (by extension) rather than a checkpoint.</summary>
+    public static bool IsOnnx(string model) => Path.GetExtension(model).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+
+    private static PredictionWorkflow OpenCheckpoint(string checkpoint, IReadOnlyList<string> files, string output, int? tileSize, double? overlap,
+        bool flipTta, InferencePrecision? precision)
+    {
         var trained = TrainedModel.Load(checkpoint);
         try
         {
@@ -49,8 +62,8 @@ public sealed class PredictionWorkflow : IDisposable
             double tileOverlap = overlap ?? settings.TileOverlap;
             Tiling.Check(tile, tileOverlap, "--tile", "--overlap", trained.Model.Stride);
             trained.Model.ComputeType = ComputePrecision.Of(precision ?? settings.Precision);
-            var predictor = new FolderPredictor(trained, tile, tileOverlap, flipTta || settings.FlipTta);
-            return new PredictionWorkflow(trained, predictor, files, Path.GetFullPath(output));
+            var predictor = FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flipTta || settings.FlipTta);
+            return new PredictionWorkflow(trained, predictor, files, output);
         }
         catch
         {
@@ -59,8 +72,31 @@ public sealed class PredictionWorkflow : IDisposable
         }
     }
 
+    private static PredictionWorkflow OpenOnnx(string path, IReadOnlyList<string> files, string output, int? tileSize, double? overlap, bool flipTta,
+        InferencePrecision? precision)
+    {
+        if (precision is InferencePrecision.Bfloat16)
+            throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
+                "Drop --precision, or predict with the .ckpt.");
+        var model = OnnxModel.Load(path);
+        try
+        {
+            var settings = model.Evaluation;
+            int tile = tileSize ?? settings.TileSize;
+            double tileOverlap = overlap ?? settings.TileOverlap;
+            Tiling.Check(tile, tileOverlap, "--tile", "--overlap", model.Card.Stride);
+            var predictor = FolderPredictor.ForOnnx(model, tile, tileOverlap, flipTta || settings.FlipTta);
+            return new PredictionWorkflow(model, predictor, files, output);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Predicts the files one by one; each result says where its mask went or why the file was skipped.</summary>
     public IEnumerable<PredictionResult> Run() => _predictor.Run(Files, Output);
 
-    public void Dispose() => _trained.Dispose();
+    public void Dispose() => _model.Dispose();
 }

@@ -47,7 +47,8 @@ public class StageOrderTests
         Assert.Equal(0, Rank("SegSharp"));
     }
 
-    private static string Stage(string ns) => ns == "SegSharp" ? "Foundation" : ns.Split('.')[1];
+    /// <summary>The root namespace and the classes generated from ONNX's schema (namespace Onnx) count as Foundation.</summary>
+    private static string Stage(string ns) => ns is "SegSharp" or "Onnx" ? "Foundation" : ns.Split('.')[1];
 
     private static int Rank(string ns) => Array.IndexOf(Stages, Stage(ns));
 

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using SegSharp.Configuration;
+using SegSharp.Foundation;
+using SegSharp.Models;
+
+namespace SegSharp.Inference;
+
+/// <summary>
+/// A model exported by <c>segsharp export --format onnx</c>, run by ONNX Runtime on the CPU: no libtorch is
+/// loaded. Its card and evaluation settings come from the file's metadata, so it predicts on its own, like a
+/// checkpoint does.
+/// </summary>
+public sealed class OnnxModel : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _run = new();
+    private static readonly string[] Outputs = { "logits" };
+
+    private OnnxModel(InferenceSession session, ModelCard card, EvaluationConfig evaluation, string path)
+    {
+        _session = session;
+        Card = card;
+        Evaluation = evaluation;
+        Path = path;
+    }
+
+    public ModelCard Card { get; }
+
+    /// <summary>The evaluation settings the model was trained with (tile size, overlap, flip TTA, whole-image limit).</summary>
+    public EvaluationConfig Evaluation { get; }
+    public string Path { get; }
+
+    /// <param name="threads">ONNX Runtime's intra-op threads; 0 = its default (one per physical core).</param>
+    public static OnnxModel Load(string path, int threads = 0)
+    {
+        if (!File.Exists(path)) throw new SegSharpException($"Model '{path}' does not exist. Write one with: segsharp export --format onnx.");
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
+        options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
+        InferenceSession? session = Open(path, options);
+        try
+        {
+            var metadata = session.ModelMetadata.CustomMetadataMap;
+            if (!metadata.TryGetValue(OnnxExport.MetadataKeys.ModelCard, out var cardJson) || !session.OutputMetadata.ContainsKey("logits"))
+                throw new SegSharpException($"Model '{path}' was not written by segsharp export (no {OnnxExport.MetadataKeys.ModelCard} metadata or " +
+                    "'logits' output); SegSharp predicts only with ONNX files it exported, which carry their classes.");
+            var card = JsonSerializer.Deserialize<ModelCard>(cardJson, JsonFormats.Compact)!;
+            if (card.Format > ModelCard.CurrentFormat)
+                throw new SegSharpException($"Model '{path}' has a model card of format {card.Format}, newer than this SegSharp reads " +
+                    $"({ModelCard.CurrentFormat}); update SegSharp.");
+            var evaluation = metadata.TryGetValue(OnnxExport.MetadataKeys.Evaluation, out var json)
+                ? JsonSerializer.Deserialize<EvaluationConfig>(json, JsonFormats.Compact)!
+                : throw new SegSharpException($"Model '{path}' lacks its {OnnxExport.MetadataKeys.Evaluation} metadata; export it again.");
+            var model = new OnnxModel(session, card, evaluation, System.IO.Path.GetFullPath(path));
+            session = null;
+            return model;
+        }
+        finally
+        {
+            session?.Dispose();
+        }
+    }
+
+    private static InferenceSession Open(string path, SessionOptions options)
+    {
+        try
+        {
+            return new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new SegSharpException($"Model '{path}' is not a usable ONNX file ({FirstLine(e.Message)}). Export it again with " +
+                "segsharp export --format onnx.");
+        }
+    }
+
+    /// <param name="images">[batch, channels, height, width] float32, preprocessed as the card says.</param>
+    /// <returns>Logits [batch, classes, height, width], float32.</returns>
+    public float[] Logits(float[] images, int batch, int height, int width)
+    {
+        if (Card.Model.InputPolicy == InputPolicy.Strict && (height % Card.Stride != 0 || width % Card.Stride != 0))
+            throw new SegSharpException($"Input {width}x{height} is not a multiple of {Card.Stride} (the model's total stride); resize or crop to " +
+                $"{RoundUp(width)}x{RoundUp(height)}, or export a model trained with model.input_policy: pad.");
+        using var input = OrtValue.CreateTensorValueFromMemory(images, new long[] { batch, Card.InputChannels, height, width });
+        using var results = _session.Run(_run, new[] { "image" }, new[] { input }, Outputs);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private int RoundUp(int side) => (side + Card.Stride - 1) / Card.Stride * Card.Stride;
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _run.Dispose();
+    }
+}

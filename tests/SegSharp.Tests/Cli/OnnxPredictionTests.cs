@@ -1,0 +1,102 @@
+using SegSharp.Data;
+using SegSharp.Models;
+using SegSharp.Tests.Training;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SegSharp.Tests.Cli;
+
+/// <summary>
+/// <c>segsharp export --format onnx</c> then <c>segsharp predict --model model.onnx</c>: the same masks as predicting
+/// with the checkpoint (tiling and flip TTA included) on ≥ 99.99% of pixels, without loading libtorch.
+/// </summary>
+[Collection("training")]
+[Trait("Tier", "EndToEnd")]
+public class OnnxPredictionTests
+{
+    private static readonly Lazy<(string Checkpoint, string Onnx, string Images)> Exported = new(Export);
+
+    [Theory]
+    [InlineData("0", false)]
+    [InlineData("40", true)]
+    public void Predicting_with_the_onnx_file_gives_the_checkpoints_masks(string tile, bool tta)
+    {
+        var (checkpoint, onnx, images) = Exported.Value;
+        string folder = TestPaths.TempFolder("onnx-predict");
+        var common = new List<string> { "-i", images, "--tile", tile, "--overlap", "0.3" };
+        if (tta) common.Add("--tta");
+        var fromCheckpoint = CliProcess.Run(new[] { "predict", "--checkpoint", checkpoint, "-o", Path.Combine(folder, "ckpt"), "--precision", "float32" }
+            .Concat(common));
+        Assert.True(fromCheckpoint.Code == 0, fromCheckpoint.Error);
+        // The dynamic loader lists every shared library it opens: libtorch must not be among them.
+        var fromOnnx = CliProcess.Run(new[] { "predict", "--model", onnx, "-o", Path.Combine(folder, "onnx") }.Concat(common),
+            new Dictionary<string, string> { ["LD_DEBUG"] = "files" });
+        Assert.True(fromOnnx.Code == 0, fromOnnx.Error);
+        Assert.Contains("libonnxruntime.so", fromOnnx.Error);
+        Assert.DoesNotContain("libtorch", fromOnnx.Error);
+        long pixels = 0, same = 0;
+        foreach (string mask in Directory.GetFiles(Path.Combine(folder, "ckpt", "masks")))
+        {
+            var expected = IndexedPng.Read(mask);
+            var actual = IndexedPng.Read(Path.Combine(folder, "onnx", "masks", Path.GetFileName(mask)));
+            Assert.Equal((expected.Height, expected.Width), (actual.Height, actual.Width));
+            pixels += expected.Indices.Length;
+            same += expected.Indices.Zip(actual.Indices).Count(p => p.First == p.Second);
+        }
+        Assert.Equal(3 * 2, Directory.GetFiles(Path.Combine(folder, "onnx")!, "*.png", SearchOption.AllDirectories).Length);
+        Assert.True(same >= 0.9999 * pixels, $"masks agree on {same} of {pixels} pixels");
+    }
+
+    [Fact]
+    public void A_file_that_is_not_onnx_or_not_from_segsharp_is_refused_in_one_line()
+    {
+        var (_, onnx, images) = Exported.Value;
+        string folder = TestPaths.TempFolder("onnx-bad");
+        string garbage = Path.Combine(folder, "garbage.onnx");
+        File.WriteAllText(garbage, "not a model");
+        var (code, _, error) = CliProcess.Run(new[] { "predict", "--model", garbage, "-i", images, "-o", Path.Combine(folder, "out") });
+        Assert.Equal(2, code);
+        Assert.Contains($"Model '{garbage}' is not a usable ONNX file", error);
+        Assert.Single(error.Trim().Split('\n'));
+
+        // A valid ONNX file without SegSharp's metadata: drop the model card.
+        var proto = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
+        proto.MetadataProps.Clear();
+        string foreign = Path.Combine(folder, "foreign.onnx");
+        File.WriteAllBytes(foreign, Google.Protobuf.MessageExtensions.ToByteArray(proto));
+        (code, _, error) = CliProcess.Run(new[] { "predict", "--model", foreign, "-i", images, "-o", Path.Combine(folder, "out") });
+        Assert.Equal(2, code);
+        Assert.Contains($"Model '{foreign}' was not written by segsharp export", error);
+
+        (code, _, error) = CliProcess.Run(new[] { "predict", "--model", onnx, "--checkpoint", onnx, "-i", images, "-o", Path.Combine(folder, "out") });
+        Assert.Equal(2, code);
+        Assert.Contains("exactly one of --checkpoint", error);
+    }
+
+    private static (string, string, string) Export()
+    {
+        string folder = TestPaths.TempFolder("onnx-export");
+        var result = TinyRun.Train(Path.Combine(folder, "run"));
+        string checkpoint = result.Run.File(Path.Combine("checkpoints", "best.ckpt"));
+        string onnx = Path.Combine(folder, "model.onnx");
+        var (code, stdout, error) = CliProcess.Run(new[] { "export", "--checkpoint", checkpoint, "--format", "onnx", "-o", onnx });
+        Assert.True(code == 0, error);
+        Assert.Contains($"-> {onnx}", stdout);
+        // Three images of sizes that are not multiples of the stride, two larger than a tile: a dim gradient with a bright
+        // disc, the kind of scene the tiny model was trained on, so its decisions are clear rather than coin flips.
+        string images = Path.Combine(folder, "images");
+        Directory.CreateDirectory(images);
+        foreach (var (name, height, width) in new[] { ("a", 37, 29), ("b", 64, 96), ("c", 75, 51) })
+        {
+            using var image = new Image<Rgb24>(width, height);
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    bool disc = Math.Pow(x - width / 2.0, 2) + Math.Pow(y - height / 3.0, 2) < Math.Pow(Math.Min(width, height) / 4.0, 2);
+                    image[x, y] = disc ? new Rgb24(230, 200, 40) : new Rgb24((byte)(x * 60 / width), (byte)(y * 60 / height), 30);
+                }
+            image.SaveAsPng(Path.Combine(images, name + ".png"));
+        }
+        return (checkpoint, onnx, images);
+    }
+}
