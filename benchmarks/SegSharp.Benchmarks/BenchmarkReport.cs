@@ -63,6 +63,10 @@ public static class BenchmarkReport
         Line($"| inference with autograd recording (eval, no no_grad), b8x128 | {f.Infer128WithGrad:F2} img/s |");
         Line($"| bf16-mixed training / bfloat16 inference, b8x128 | {f.Train128Bf16:F2} ({f.Train128Bf16 / f.Train128:F2}x) / {f.Infer128Bf16:F2} " +
             $"({f.Infer128Bf16 / f.Infer128:F2}x) img/s |");
+        Line($"| inference through ONNX Runtime 1.31.1 (exported reference U-Net) vs TorchSharp, b8x128 | {f.Onnx.OnnxRuntime128:F2} vs " +
+            $"{f.Onnx.TorchSharp128:F2} img/s ({f.Onnx.OnnxRuntime128 / f.Onnx.TorchSharp128:F2}x) |");
+        Line($"| the same, whole 512x512 images one at a time | {f.Onnx.OnnxRuntime512:F2} vs {f.Onnx.TorchSharp512:F2} img/s " +
+            $"({f.Onnx.OnnxRuntime512 / f.Onnx.TorchSharp512:F2}x) |");
         if (f.Train128OneThread is { } one && f.Infer128OneThread is { } oneInfer)
             Line($"| train (SegSharp) / infer (bare) b8x128 on 1 thread | {one:F2} / {oneInfer:F2} img/s ({f.Train128 / one:F2}x / " +
                 $"{f.BareInfer128 / oneInfer:F2}x faster on {f.Machine.Threads}) |");

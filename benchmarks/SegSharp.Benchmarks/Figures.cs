@@ -42,6 +42,9 @@ public sealed class Figures
     public long PeakRssEpoch2 { get; set; }
     public long PeakRssEpoch10 { get; set; }
 
+    /// <summary>The reference U-Net's inference in TorchSharp and, exported, in ONNX Runtime (same run, interleaved).</summary>
+    public OnnxResult Onnx { get; set; } = new(0, 0, 0, 0);
+
     /// <summary>Achieved convolution GFLOP/s of a training step: forward FLOPs x 3 (forward + two backward products).</summary>
     public double TrainGflops => 3 * ForwardGflopPerImage * Train128;
     public double TrainCeilingFraction => TrainGflops / CeilingGflops;

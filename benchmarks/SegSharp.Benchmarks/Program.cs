@@ -16,7 +16,7 @@ int threads = TorchRuntime.ConfigureThreads(options.Threads);
 int steps = options.Quick ? 2 : 5;
 if (options.Section is { } section)
 {
-    Sections.RunChild(section, root, steps, options.Quick);
+    Sections.RunChild(section, root, steps, options.Quick, threads);
     return;
 }
 var machine = MachineInfo.Read(threads);
@@ -40,6 +40,10 @@ Show("SegSharp train b8x128", $"{train.Train:F2} img/s, peak RSS {train.PeakRss 
 var infer = ChildSection.Run<InferResult>("infer", threads, options.Quick);
 (figures.BareInfer128, figures.Infer128, figures.Infer128Bf16) = (infer.Bare, infer.SegSharp, infer.SegSharpBf16);
 Show("inference b8x128, bare / SegSharp (one process, interleaved)", $"{infer.Bare:F2} / {infer.SegSharp:F2} img/s");
+var onnx = ChildSection.Run<OnnxResult>("onnx", threads, options.Quick);
+figures.Onnx = onnx;
+Show("inference b8x128, TorchSharp / ONNX Runtime", $"{onnx.TorchSharp128:F2} / {onnx.OnnxRuntime128:F2} img/s");
+Show("inference whole 512x512, TorchSharp / ONNX Runtime", $"{onnx.TorchSharp512:F2} / {onnx.OnnxRuntime512:F2} img/s");
 
 // 3. SegSharp's U-Net on pre-made tensors: the other sizes, inference settings, bfloat16, one thread.
 using (var model = ModelFactory.Create(Measure.ReferenceUNet, 3, 2, 1))

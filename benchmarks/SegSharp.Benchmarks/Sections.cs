@@ -16,7 +16,7 @@ public sealed record PipelineResult(IReadOnlyList<EpochSample> Epochs, double Ba
 /// <summary>The sections that run in a fresh process (see <see cref="ChildSection"/>) because their peak RSS is reported.</summary>
 public static class Sections
 {
-    public static void RunChild(string name, string root, int steps, bool quick)
+    public static void RunChild(string name, string root, int steps, bool quick, int threads)
     {
         switch (name)
         {
@@ -24,7 +24,8 @@ public static class Sections
             case "train": ChildSection.Report(SegSharpTrain(steps)); break;
             case "infer": ChildSection.Report(Infer(steps)); break;
             case "pipeline": ChildSection.Report(Pipeline(root, quick)); break;
-            default: throw new ArgumentException($"Unknown benchmark section '{name}' (bare, train, infer, pipeline).");
+            case "onnx": ChildSection.Report(OnnxRuntimeComparison.Run(steps, threads)); break;
+            default: throw new ArgumentException($"Unknown benchmark section '{name}' (bare, train, infer, pipeline, onnx).");
         }
     }
 
