@@ -8,4 +8,10 @@ public enum EncoderKind
     [OptionName("resnet18")] ResNet18,
     [OptionName("resnet34")] ResNet34,
     [OptionName("resnet50")] ResNet50,
+
+    /// <summary>
+    /// ML.NET's ImageNet-pretrained ResNet-18 (CNTK; stages of 2, 2, 2 and 3 basic blocks), the one pretrained backbone
+    /// available offline: <c>encoder_weights: pretrained</c> loads it from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package.
+    /// </summary>
+    [OptionName("mlnet-resnet18")] MlnetResNet18,
 }

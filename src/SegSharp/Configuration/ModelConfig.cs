@@ -26,15 +26,27 @@ public sealed record ModelConfig
 
     /// <summary>
     /// DeepLabV3+ with batch norm: a torchvision ResNet state dict (resnet18/34/50, matching <see cref="Encoder"/>) for the
-    /// encoder, loaded through an explicit key map (fc.* unused), or null.
+    /// encoder, loaded through an explicit key map (fc.* unused); with encoder mlnet-resnet18, <see cref="PretrainedWeights"/>
+    /// (ML.NET's ImageNet weights, bundled) or a path to that ONNX file; or null.
     /// </summary>
     public string? EncoderWeights { get; init; }
+
+    /// <summary>DeepLabV3+: keep the encoder's batch-norm statistics as loaded (eval mode) while training, as fine-tuning recipes do.</summary>
+    public bool FreezeEncoderNorm { get; init; }
+
+    /// <summary>The <c>encoder_weights</c> keyword for the bundled ML.NET ResNet-18.</summary>
+    public const string PretrainedWeights = "pretrained";
 
     internal static ModelConfig Read(ConfigSection s, string baseDirectory)
     {
         var config = ReadFields(s, baseDirectory);
         if (config.EncoderWeights is not null && (config.Kind != ModelKind.DeepLabV3Plus || config.Norm != NormKind.Batch))
             throw s.Error("encoder_weights", config.EncoderWeights, "a torchvision ResNet file only with name: deeplabv3plus and norm: batch");
+        if (config.EncoderWeights == PretrainedWeights && config.Encoder != EncoderKind.MlnetResNet18)
+            throw s.Error("encoder_weights", PretrainedWeights, $"'{PretrainedWeights}' only with encoder: mlnet-resnet18 (the one pretrained encoder " +
+                "available offline), or a torchvision state-dict file for resnet18/34/50");
+        if (config.FreezeEncoderNorm && (config.Kind != ModelKind.DeepLabV3Plus || config.Norm != NormKind.Batch))
+            throw s.Error("freeze_encoder_norm", "true", "true only with name: deeplabv3plus and norm: batch");
         return config;
     }
 
@@ -48,7 +60,8 @@ public sealed record ModelConfig
         Encoder = s.GetEnum("encoder", EncoderKind.ResNet34),
         InputPolicy = s.GetEnum("input_policy", InputPolicy.Pad),
         InitWeights = ReadPath(s, "init_weights", baseDirectory),
-        EncoderWeights = ReadPath(s, "encoder_weights", baseDirectory),
+        EncoderWeights = s.GetOptionalString("encoder_weights") == PretrainedWeights ? PretrainedWeights : ReadPath(s, "encoder_weights", baseDirectory),
+        FreezeEncoderNorm = s.GetBool("freeze_encoder_norm", false),
     };
 
     /// <summary>An optional file path, made absolute against the config's folder (and recorded so).</summary>

@@ -12,6 +12,9 @@ public sealed record OptimizerConfig
     public required double Beta2 { get; init; }
     public required double Epsilon { get; init; }
 
+    /// <summary>DeepLabV3+: the encoder's learning rate as a fraction of <see cref="LR"/> (a second parameter group); 1 = one group.</summary>
+    public double EncoderLRFactor { get; init; } = 1;
+
     internal static OptimizerConfig Read(ConfigSection s)
     {
         var config = new OptimizerConfig
@@ -24,6 +27,7 @@ public sealed record OptimizerConfig
             Beta1 = s.GetDouble("beta1", 0.9, 0, 0.99999),
             Beta2 = s.GetDouble("beta2", 0.999, 0, 0.99999999),
             Epsilon = s.GetDouble("eps", 1e-8, 1e-16, 1),
+            EncoderLRFactor = s.GetDouble("encoder_lr_factor", 1, 0, 1),
         };
         if (config.Nesterov && (config.Kind != OptimizerKind.Sgd || config.Momentum == 0))
             throw s.Error("nesterov", "true", "true only with name: sgd and momentum > 0");

@@ -20,9 +20,11 @@ public sealed class DeepLabV3Plus : SegmentationModel
     private readonly nn.Module<Tensor, Tensor> _refine;
     private readonly nn.Module<Tensor, Tensor> _head;
 
-    public DeepLabV3Plus(int inputChannels, int classes, EncoderKind encoder = EncoderKind.ResNet34, NormKind norm = NormKind.Batch, bool padInputs = true)
+    public DeepLabV3Plus(int inputChannels, int classes, EncoderKind encoder = EncoderKind.ResNet34, NormKind norm = NormKind.Batch, bool padInputs = true,
+        bool freezeEncoderNorm = false)
         : base(nameof(DeepLabV3Plus), inputChannels, classes, 16, padInputs)
     {
+        FreezeEncoderNorm = freezeEncoderNorm;
         bool bias = Norms.ConvBias(norm);
         _encoder = new ResNetEncoder(encoder, inputChannels, norm);
         _aspp = new AtrousSpatialPyramidPooling(_encoder.HighChannels, 256, new[] { 6, 12, 18 }, norm);
@@ -32,6 +34,16 @@ public sealed class DeepLabV3Plus : SegmentationModel
             Convolution.Plain(256, 256, 3, padding: 1, bias: bias), Norms.Create(norm, 256), nn.ReLU(inplace: true));
         _head = Convolution.Plain(256, classes, 1);
         RegisterComponents();
+    }
+
+    /// <summary>In training mode the encoder's batch norms still normalise with their loaded statistics and do not update them.</summary>
+    public bool FreezeEncoderNorm { get; }
+
+    public override void train(bool on = true)
+    {
+        base.train(on);
+        if (on && FreezeEncoderNorm)
+            foreach (var norm in _encoder.modules().OfType<TorchSharp.Modules.BatchNorm2d>()) norm.eval();
     }
 
     protected override Tensor ForwardAligned(Tensor input)

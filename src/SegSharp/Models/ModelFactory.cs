@@ -17,7 +17,7 @@ public static class ModelFactory
         return config.Kind switch
         {
             ModelKind.UNet => new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
-            ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad),
+            ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
         };
     }
 }

@@ -7,26 +7,34 @@ namespace SegSharp.Models;
 
 /// <summary>
 /// ResNet-18/34/50 (He et al. 2016) as a feature encoder with output stride 16: the last stage keeps stride 1
-/// and dilates by 2 instead. Returns the stride-4 features (after layer1) and the stride-16 features.
-/// Trained from scratch here: no pretrained weights can be fetched on this machine.
+/// and dilates by 2 instead (output stride 32 keeps ResNet's own stride 2). Returns the stride-4 features (after
+/// layer1) and the deepest features. The ML.NET ResNet-18 variant has three blocks in its last
+/// stage and takes RGB pixels in 0..1, which <see cref="MlnetPreprocessing"/> turns into what its weights expect.
 /// </summary>
 public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor High)>
 {
+    private readonly MlnetPreprocessing? _input;
     private readonly nn.Module<Tensor, Tensor> _stem;
     private readonly nn.Module<Tensor, Tensor> _layer1, _layer2, _layer3, _layer4;
 
-    public ResNetEncoder(EncoderKind kind, int inputChannels, NormKind norm) : base(nameof(ResNetEncoder))
+    /// <param name="outputStride">16 (dilated last stage, as DeepLabV3+ uses it) or 32 (ResNet as classifiers use it).</param>
+    public ResNetEncoder(EncoderKind kind, int inputChannels, NormKind norm, int outputStride = 16) : base(nameof(ResNetEncoder))
     {
+        if (outputStride is not (16 or 32)) throw new ArgumentOutOfRangeException(nameof(outputStride), outputStride, "16 or 32");
         (int[] blocks, bool bottleneck) = Layout(kind);
         int expansion = bottleneck ? 4 : 1;
         bool bias = Norms.ConvBias(norm);
-        _stem = nn.Sequential(Convolution.Plain(inputChannels, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(inplace: true),
+        if (kind == EncoderKind.MlnetResNet18) _input = new MlnetPreprocessing(inputChannels);
+        long stemInputs = _input is null ? inputChannels : MlnetPreprocessing.OutputChannels;
+        _stem = nn.Sequential(Convolution.Plain(stemInputs, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(inplace: true),
             nn.MaxPool2d(3, stride: 2, padding: 1));
         long channels = 64;
         _layer1 = Stage(ref channels, 64, blocks[0], 1, 1, bottleneck, expansion, norm);
         _layer2 = Stage(ref channels, 128, blocks[1], 2, 1, bottleneck, expansion, norm);
         _layer3 = Stage(ref channels, 256, blocks[2], 2, 1, bottleneck, expansion, norm);
-        _layer4 = Stage(ref channels, 512, blocks[3], 1, 2, bottleneck, expansion, norm);
+        _layer4 = outputStride == 16
+            ? Stage(ref channels, 512, blocks[3], 1, 2, bottleneck, expansion, norm)
+            : Stage(ref channels, 512, blocks[3], 2, 1, bottleneck, expansion, norm);
         LowLevelChannels = 64 * expansion;
         HighChannels = 512 * expansion;
         RegisterComponents();
@@ -38,6 +46,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         EncoderKind.ResNet18 => (new[] { 2, 2, 2, 2 }, false),
         EncoderKind.ResNet34 => (new[] { 3, 4, 6, 3 }, false),
         EncoderKind.ResNet50 => (new[] { 3, 4, 6, 3 }, true),
+        EncoderKind.MlnetResNet18 => (new[] { 2, 2, 2, 3 }, false),
     };
 
     /// <summary>Whether the first block of <paramref name="stage"/> (0-based) projects its shortcut (stride or width changes).</summary>
@@ -49,15 +58,21 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
     public override (Tensor LowLevel, Tensor High) forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var low = _layer1.forward(_stem.call(input));
-        var high = _layer4.forward(_layer3.forward(_layer2.forward(low)));
+        var (low, high) = Features(_input is null ? input : _input.call(input));
         return (low.MoveToOuterDisposeScope(), high.MoveToOuterDisposeScope());
     }
 
-    /// <summary>The encoder's ONNX nodes; returns the names of the stride-4 and stride-16 features.</summary>
+    /// <summary>The network after the input preprocessing (for the ML.NET variant: on BGR-mean-subtracted pixels, in RGB order).</summary>
+    internal (Tensor LowLevel, Tensor High) Features(Tensor prepared)
+    {
+        var low = _layer1.forward(_stem.call(prepared));
+        return (low, _layer4.forward(_layer3.forward(_layer2.forward(low))));
+    }
+
+    /// <summary>The encoder's ONNX nodes; returns the names of the stride-4 and deepest features.</summary>
     internal (string LowLevel, string High) AddTo(OnnxGraph graph, string input)
     {
-        string low = graph.Add(_layer1, graph.Add(_stem, input));
+        string low = graph.Add(_layer1, graph.Add(_stem, _input is null ? input : graph.Add(_input, input)));
         return (low, graph.Add(_layer4, graph.Add(_layer3, graph.Add(_layer2, low))));
     }
 

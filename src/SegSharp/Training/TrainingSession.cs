@@ -42,10 +42,10 @@ public sealed class TrainingSession : IDisposable
         _lock = RunLock.Acquire(Run.Path);
         Run.RemoveTemporaryFiles();
         Model = ModelFactory.Create(config.Model, Description.Channels, Description.ClassCount, train.Seed);
-        if (config.Model.EncoderWeights is { } encoder) TorchvisionResNet.LoadInto(((DeepLabV3Plus)Model).Encoder, config.Model.Encoder, encoder);
+        if (config.Model.EncoderWeights is { } encoder) LoadEncoder(((DeepLabV3Plus)Model).Encoder, config.Model, encoder);
         if (config.Model.InitWeights is { } initial) WeightFiles.LoadInto(Model, initial);
         Model.ComputeType = ComputePrecision.Of(train.Precision);
-        Optimizer = OptimizerFactory.Create(config.Optimizer, Model.parameters());
+        Optimizer = OptimizerFactory.Create(config.Optimizer, Model);
         Loss = WeightedLoss.Create(config.Loss, Description.IgnoreIndex);
         CheckBatchFits();
         Card = ModelCard.Describe(config, Description, Model.Stride, RunEnvironment.CurrentSegSharpVersion);
@@ -123,12 +123,20 @@ public sealed class TrainingSession : IDisposable
         return lossValue;
     }
 
+    /// <summary>ML.NET's ResNet-18 from its ONNX file (by graph structure); torchvision ResNets through their key map.</summary>
+    private static void LoadEncoder(ResNetEncoder encoder, ModelConfig model, string weights)
+    {
+        if (model.Encoder == EncoderKind.MlnetResNet18)
+            MlnetResNet18Weights.LoadInto(encoder, weights == ModelConfig.PretrainedWeights ? MlnetResNet18Weights.BundledPath : weights);
+        else TorchvisionResNet.LoadInto(encoder, model.Encoder, weights);
+    }
+
     /// <summary>Sets the scheduled learning rate, clips, steps the optimiser and clears gradients.</summary>
     /// <returns>The learning rate used.</returns>
     public double OptimizerStep()
     {
         double lr = LearningRateSchedule.At(Config.Schedule, Config.Optimizer.LR, State.GlobalStep, TotalSteps);
-        OptimizerFactory.SetLearningRate(Optimizer, lr);
+        OptimizerFactory.SetLearningRate(Optimizer, Config.Optimizer, lr);
         if (Config.Train.GradientClip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Config.Train.GradientClip);
         Optimizer.step();
         Optimizer.zero_grad();

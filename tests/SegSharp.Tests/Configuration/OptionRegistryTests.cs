@@ -27,7 +27,7 @@ public class OptionRegistryTests
     [Theory]
     [InlineData("model.name", "unet, deeplabv3plus")]
     [InlineData("model.norm", "batch, group, none")]
-    [InlineData("model.encoder", "resnet18, resnet34, resnet50")]
+    [InlineData("model.encoder", "resnet18, resnet34, resnet50, mlnet-resnet18")]
     [InlineData("model.upsampling", "transpose, bilinear")]
     [InlineData("model.input_policy", "pad, strict")]
     [InlineData("loss.terms[0].name", "cross_entropy, dice, focal")]
