@@ -1,24 +1,27 @@
 namespace SegSharp.Benchmarks;
 
 /// <summary>
-/// Command-line options: <c>--threads N</c> (0 = one per core), <c>--quick</c> (a smoke run that writes nothing);
-/// <c>--section NAME</c> is internal (the program starting itself for one section).
+/// Command-line options: <c>--threads N</c> (0 = one per core), <c>--quick</c> (a smoke run that writes nothing),
+/// <c>--part unet|deeplab|all</c> (default all; each part writes its own files); <c>--section NAME</c> is internal
+/// (the program starting itself for one section).
 /// </summary>
-public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section)
+public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, string Part = "all")
 {
     public static BenchmarkOptions Parse(string[] args)
     {
         int threads = 0;
         bool quick = false;
         string? section = null;
+        string part = "all";
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 0) i++;
             else if (args[i] == "--quick") quick = true;
             else if (args[i] == "--section" && i + 1 < args.Length) section = args[++i];
-            else throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0) and/or --quick.");
+            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "all") part = args[++i];
+            else throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), --part unet|deeplab|all, --quick.");
         }
-        return new BenchmarkOptions(threads, quick, section);
+        return new BenchmarkOptions(threads, quick, section, part);
     }
 
     /// <summary>The folder holding SegSharp.slnx, searched upwards from the working directory.</summary>

@@ -31,11 +31,17 @@ public static class BenchmarkReport
         };
         WriteAtomically(jsonPath, JsonSerializer.Serialize(json, JsonOptions) + "\n");
 
+        ReplaceBlock(markdownPath, Begin, End, Markdown(figures));
+    }
+
+    /// <summary>Replaces the text between <paramref name="begin"/> and <paramref name="end"/> (or appends the block).</summary>
+    public static void ReplaceBlock(string markdownPath, string begin, string end, string content)
+    {
         string existing = File.Exists(markdownPath) ? File.ReadAllText(markdownPath) : "# Performance\n\n";
-        string section = $"{Begin}\n{Markdown(figures)}{End}";
-        int begin = existing.IndexOf(Begin, StringComparison.Ordinal), end = existing.IndexOf(End, StringComparison.Ordinal);
-        string updated = begin >= 0 && end > begin
-            ? existing[..begin] + section + existing[(end + End.Length)..]
+        string section = $"{begin}\n{content}{end}";
+        int start = existing.IndexOf(begin, StringComparison.Ordinal), stop = existing.IndexOf(end, StringComparison.Ordinal);
+        string updated = start >= 0 && stop > start
+            ? existing[..start] + section + existing[(stop + end.Length)..]
             : existing.TrimEnd() + "\n\n" + section + "\n";
         WriteAtomically(markdownPath, updated);
     }
@@ -83,7 +89,7 @@ public static class BenchmarkReport
         return s.ToString();
     }
 
-    private static void WriteAtomically(string path, string text)
+    public static void WriteAtomically(string path, string text)
     {
         string temporary = path + ".tmp";
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))

@@ -39,11 +39,12 @@ public static class Measure
         return batch / SecondsPerTrainStep(model, optimizer, batch, size, steps, guard: false);
     }
 
-    public static double SecondsPerTrainStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, int batch, int size, int steps, bool guard)
+    public static double SecondsPerTrainStep(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, int batch, int size, int steps, bool guard,
+        int classes = 2)
     {
         model.train();
         using var input = rand(batch, 3, size, size);
-        using var target = randint(0, 2, new long[] { batch, size, size });
+        using var target = randint(0, classes, new long[] { batch, size, size });
         return Time(() =>
         {
             using var g = guard ? NativeScalarGuard.Enter() : default;

@@ -1,6 +1,6 @@
 // The SegSharp benchmark: throughput, memory and FLOP efficiency of the reference U-Net, the data loader and the
 // full training pipeline, measured in one run, printed, and written to docs/benchmark.json and docs/performance.md.
-// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [-- --quick]
+// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab] [--quick]
 using System.Globalization;
 using SegSharp.Benchmarks;
 using SegSharp.Configuration;
@@ -16,13 +16,20 @@ int threads = TorchRuntime.ConfigureThreads(options.Threads);
 int steps = options.Quick ? 2 : 5;
 if (options.Section is { } section)
 {
-    Sections.RunChild(section, root, steps, options.Quick, threads);
+    if (section.StartsWith("deeplab", StringComparison.Ordinal) || section.StartsWith("profile", StringComparison.Ordinal))
+        DeepLabBenchmark.RunChild(section, options.Quick ? 1 : 3);
+    else Sections.RunChild(section, root, steps, options.Quick, threads);
     return;
 }
 var machine = MachineInfo.Read(threads);
 var figures = new Figures { Machine = machine };
 void Show(string label, string value) => Console.WriteLine($"{label,-50} {value}");
 Show("machine", machine.Describe());
+if (options.Part == "deeplab")
+{
+    DeepLabBenchmark.Run(root, threads, options.Quick, Show);
+    return;
+}
 random.manual_seed(1);
 
 // 1. The ceiling: one large 3x3 convolution forward (measured again at the end; the higher figure counts).
@@ -103,4 +110,7 @@ if (!options.Quick)
     BenchmarkReport.Write(figures, Path.Combine(root, "docs", "benchmark.json"), Path.Combine(root, "docs", "performance.md"));
     Console.WriteLine("wrote docs/benchmark.json and the generated section of docs/performance.md");
 }
+
+// 7. DeepLabV3+ against its bare baseline and plain PyTorch, with a per-layer profile (its own block and JSON).
+if (options.Part == "all") DeepLabBenchmark.Run(root, threads, options.Quick, Show);
 

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SegSharp.Configuration;
+
+namespace SegSharp.Benchmarks;
+
+/// <summary>The DeepLabV3+ profile of a training step: SegSharp's model and the stock-module baseline.</summary>
+public sealed record ProfilePair(ProfileResult SegSharp, ProfileResult Bare);
+
+/// <summary>
+/// The DeepLabV3+ part of the benchmark (issue 18): ResNet-18 and ResNet-50 at batch 8 x 256x256, 11 classes,
+/// SegSharp against the stock-module baseline and against plain PyTorch 1.13 (../shared/peers), all in one window;
+/// a per-layer profile of one ResNet-18 training step. Written to docs/benchmark-deeplab.json and its own
+/// generated block of docs/performance.md.
+/// </summary>
+public static class DeepLabBenchmark
+{
+    private const string Begin = "<!-- benchmark-deeplab:begin -->";
+    private const string End = "<!-- benchmark-deeplab:end -->";
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static void RunChild(string section, int steps)
+    {
+        switch (section)
+        {
+            case "deeplab18": ChildSection.Report(DeepLabComparison.Run(EncoderKind.ResNet18, steps)); break;
+            case "deeplab50": ChildSection.Report(DeepLabComparison.Run(EncoderKind.ResNet50, steps)); break;
+            case "profile18": ChildSection.Report(Profile(steps)); break;
+            default: throw new ArgumentException($"Unknown benchmark section '{section}'.");
+        }
+    }
+
+    public static void Run(string root, int threads, bool quick, Action<string, string> show)
+    {
+        var machine = MachineInfo.Read(threads);
+        string t = threads.ToString(CultureInfo.InvariantCulture);
+        var rows = new List<(DeepLabResult Ours, double? PeerTrain, double? PeerInfer)>();
+        foreach (var (section, encoder) in new[] { ("deeplab18", "18"), ("deeplab50", "50") })
+        {
+            var ours = ChildSection.Run<DeepLabResult>(section, threads, quick);
+            double? peerTrain = PeerBenchmark.Run(root, "torch_deeplab_bench.py", "--encoder", encoder, "--threads", t, "--steps", quick ? "1" : "4");
+            double? peerInfer = PeerBenchmark.Run(root, "torch_deeplab_bench.py", "--encoder", encoder, "--threads", t, "--steps", quick ? "1" : "6", "--infer");
+            rows.Add((ours, peerTrain, peerInfer));
+            show($"DeepLabV3+ {ours.Encoder} train f32 / bf16 / bare / PyTorch 1.13",
+                $"{ours.Train:F2} / {ours.TrainBf16:F2} / {ours.BareTrain:F2} / {peerTrain:F2} img/s");
+            show($"DeepLabV3+ {ours.Encoder} infer f32 / bf16 / bare / PyTorch 1.13",
+                $"{ours.Infer:F2} / {ours.InferBf16:F2} / {ours.BareInfer:F2} / {peerInfer:F2} img/s");
+        }
+        var profile = ChildSection.Run<ProfilePair>("profile18", threads, quick);
+        Console.WriteLine(profile.SegSharp.Table());
+        Console.WriteLine(profile.Bare.Table());
+        var targets = Targets(rows).ToList();
+        foreach (var target in targets) Console.WriteLine($"{(target.Met ? "MET    " : "NOT MET")} {target.Name}: {target.Measured}");
+        if (quick) return;
+        var json = new
+        {
+            measured_at = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), machine,
+            models = rows.Select(r => new { r.Ours, peer_train = r.PeerTrain, peer_infer = r.PeerInfer }), profile, targets,
+        };
+        BenchmarkReport.WriteAtomically(Path.Combine(root, "docs", "benchmark-deeplab.json"), JsonSerializer.Serialize(json, JsonOptions) + "\n");
+        BenchmarkReport.ReplaceBlock(Path.Combine(root, "docs", "performance.md"), Begin, End, Markdown(machine, rows, profile, targets));
+        Console.WriteLine("wrote docs/benchmark-deeplab.json and the DeepLab block of docs/performance.md");
+    }
+
+    private static ProfilePair Profile(int steps)
+    {
+        TorchSharp.torch.random.manual_seed(1);
+        using var ours = Models.ModelFactory.Create(DeepLabComparison.Config(EncoderKind.ResNet18), 3, DeepLabComparison.Classes, 1);
+        using var bare = new BareDeepLab(DeepLabComparison.Classes, resnet50: false);
+        const int batch = DeepLabComparison.Batch, size = DeepLabComparison.Size, classes = DeepLabComparison.Classes;
+        return new ProfilePair(LayerProfile.Run("SegSharp R18", ours, batch, size, classes, steps),
+            LayerProfile.Run("bare TorchSharp R18", bare, batch, size, classes, steps));
+    }
+
+    private static IEnumerable<Target> Targets(List<(DeepLabResult Ours, double? PeerTrain, double? PeerInfer)> rows)
+    {
+        var r18 = rows[0];
+        if (r18.PeerTrain is { } peerTrain)
+            yield return new Target("DeepLabV3+ R18 training >= 2x plain PyTorch 1.13 (b8x256)", r18.Ours.Train >= 2 * peerTrain,
+                $"{r18.Ours.Train:F2} vs {peerTrain:F2} img/s ({r18.Ours.Train / peerTrain:F2}x)");
+        if (r18.PeerInfer is { } peerInfer)
+            yield return new Target("DeepLabV3+ R18 inference >= 2x plain PyTorch 1.13 (b8x256)", r18.Ours.Infer >= 2 * peerInfer,
+                $"{r18.Ours.Infer:F2} vs {peerInfer:F2} img/s ({r18.Ours.Infer / peerInfer:F2}x)");
+        foreach (var (ours, _, _) in rows)
+        {
+            yield return new Target($"DeepLabV3+ {ours.Encoder} training >= 95% of bare TorchSharp", ours.Train >= 0.95 * ours.BareTrain,
+                $"{ours.Train:F2} vs {ours.BareTrain:F2} img/s ({ours.Train / ours.BareTrain:P0})");
+            yield return new Target($"DeepLabV3+ {ours.Encoder} inference >= 95% of bare TorchSharp", ours.Infer >= 0.95 * ours.BareInfer,
+                $"{ours.Infer:F2} vs {ours.BareInfer:F2} img/s ({ours.Infer / ours.BareInfer:P0})");
+        }
+    }
+
+    private static string Markdown(MachineInfo machine, List<(DeepLabResult Ours, double? PeerTrain, double? PeerInfer)> rows, ProfilePair profile,
+        List<Target> targets)
+    {
+        var s = new StringBuilder();
+        void Line(string text) => s.Append(text).Append('\n');
+        Line($"Generated by `dotnet run -c Release --project benchmarks/SegSharp.Benchmarks -- --part deeplab` on {DateTime.UtcNow:yyyy-MM-dd}; raw " +
+            "figures in `docs/benchmark-deeplab.json`. Batch 8 x 256x256, 11 classes, Adam, cross-entropy; PyTorch 1.13 is " +
+            "`../shared/peers/torch_deeplab_bench.py`, run by the benchmark in the same window.");
+        Line("");
+        Line($"Machine: {machine.Describe()}.");
+        Line("");
+        Line("| DeepLabV3+ | parameters | GFLOP per forward | train f32 / bf16-mixed | bare TorchSharp train | PyTorch 1.13 train | infer f32 / bf16 | " +
+            "bare infer | PyTorch 1.13 infer | train / infer conv GFLOP/s |");
+        Line("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var (o, peerTrain, peerInfer) in rows)
+            Line($"| {o.Encoder} | {o.Parameters:N0} | {o.GflopPerImage:F2} | {o.Train:F2} / {o.TrainBf16:F2} | {o.BareTrain:F2} | {Rate(peerTrain)} | " +
+                $"{o.Infer:F2} / {o.InferBf16:F2} | {o.BareInfer:F2} | {Rate(peerInfer)} | {o.TrainGflops:F0} / {o.InferGflops:F0} |");
+        Line("");
+        Line("Images/s. Per-layer profile of one ResNet-18 training step (each layer call timed alone on its own input shape):");
+        Line("");
+        s.Append(profile.SegSharp.Table()).Append('\n');
+        s.Append(profile.Bare.Table()).Append('\n');
+        Line("| target | verdict | measured |");
+        Line("|---|---|---|");
+        foreach (var target in targets) Line($"| {target.Name} | {(target.Met ? "met" : "**not met**")} | {target.Measured} |");
+        return s.ToString();
+    }
+
+    private static string Rate(double? rate) => rate is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) : "n/a";
+}
