@@ -40,7 +40,8 @@ public static class DeepLabBenchmark
         {
             var ours = ChildSection.Run<DeepLabResult>(section, threads, quick);
             double? peerTrain = PeerBenchmark.Run(root, "torch_deeplab_bench.py", "--encoder", encoder, "--threads", t, "--steps", quick ? "1" : "4");
-            double? peerInfer = PeerBenchmark.Run(root, "torch_deeplab_bench.py", "--encoder", encoder, "--threads", t, "--steps", quick ? "1" : "6", "--infer");
+            double? peerInfer = PeerBenchmark.Run(root, "torch_deeplab_bench.py", "--encoder", encoder, "--threads", t, "--steps", quick ? "1" : "6",
+                "--infer");
             rows.Add((ours, peerTrain, peerInfer));
             show($"DeepLabV3+ {ours.Encoder} train f32 / bf16 / bare / PyTorch 1.13",
                 $"{ours.Train:F2} / {ours.TrainBf16:F2} / {ours.BareTrain:F2} / {peerTrain:F2} img/s");
