@@ -21,20 +21,12 @@ public class MlnetResNet18Tests(ITestOutputHelper output)
     public void Pooled_features_equal_onnx_runtime_on_the_original_files()
     {
         using var encoder = Pretrained(outputStride: 32);
-        using var preprocess = new InferenceSession(Preprocess);
-        using var network = new InferenceSession(MlnetResNet18Weights.BundledPath);
-        using var runOptions = new RunOptions();
+        using var original = new OriginalFiles();
         for (int seed = 0; seed < 3; seed++)
         {
             using var scope = NewDisposeScope();
-            var pixels = Image(seed);
-            using var rgb = OrtValue.CreateTensorValueFromMemory(pixels, new long[] { 1, 3, 224, 224 });
-            using var prepared = preprocess.Run(runOptions, new[] { "OriginalInput" }, new[] { rgb }, new[] { "PreprocessedInput" });
-            var bgr = prepared[0].GetTensorDataAsSpan<float>().ToArray();
-            using var bgrValue = OrtValue.CreateTensorValueFromMemory(bgr, new long[] { 1, 3, 224, 224 });
-            using var pooled = network.Run(runOptions, new[] { "Input247" }, new[] { bgrValue }, new[] { "Pooling395_Output_0" });
-            var expected = tensor(pooled[0].GetTensorDataAsSpan<float>().ToArray(), new long[] { 1, 512 });
-
+            var (bgr, pooled) = original.Run(Image(seed));
+            var expected = tensor(pooled, new long[] { 1, 512 });
             // SegSharp's stem takes RGB (the BGR order is folded into its weights): the same preprocessed pixels, channels reversed.
             var actual = Pooled(encoder, tensor(bgr, new long[] { 1, 3, 224, 224 }).flip(1));
             double difference = (actual - expected).abs().max().item<float>();
@@ -62,14 +54,9 @@ public class MlnetResNet18Tests(ITestOutputHelper output)
     public void Plain_rgb_pixels_through_the_built_in_preprocessing_stay_close_to_the_original()
     {
         using var encoder = Pretrained(outputStride: 32);
-        using var preprocess = new InferenceSession(Preprocess);
-        using var network = new InferenceSession(MlnetResNet18Weights.BundledPath);
-        using var runOptions = new RunOptions();
+        using var original = new OriginalFiles();
         var pixels = Image(7);
-        using var rgb = OrtValue.CreateTensorValueFromMemory(pixels, new long[] { 1, 3, 224, 224 });
-        using var prepared = preprocess.Run(runOptions, new[] { "OriginalInput" }, new[] { rgb }, new[] { "PreprocessedInput" });
-        using var pooled = network.Run(runOptions, new[] { "Input247" }, new[] { prepared[0] }, new[] { "Pooling395_Output_0" });
-        using var expected = tensor(pooled[0].GetTensorDataAsSpan<float>().ToArray(), new long[] { 1, 512 });
+        using var expected = tensor(original.Run(pixels).Pooled, new long[] { 1, 512 });
         using var noGrad = no_grad();
         using var guard = NativeScalarGuard.Enter();
         using var input = tensor(pixels, new long[] { 1, 3, 224, 224 }) / 255;
@@ -136,8 +123,32 @@ public class MlnetResNet18Tests(ITestOutputHelper output)
         var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(null, new[]
             { "model.name=deeplabv3plus", "model.encoder=resnet18", "model.encoder_weights=pretrained" }));
         Assert.Contains("'pretrained' only with encoder: mlnet-resnet18", error.Message);
-        error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(TestPaths.Config("camvid-deeplab.yaml"), new[] { "model.encoder=mlnet-resnet18" }));
+        error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(TestPaths.Config("camvid-deeplab-scratch.yaml"), new[] { "model.encoder=mlnet-resnet18" }));
         Assert.Contains("remove the normalize step from transforms.train and transforms.val", error.Message);
+    }
+
+    /// <summary>The package's own two ONNX files in ONNX Runtime: preprocessing, then the network up to its pooled features.</summary>
+    private sealed class OriginalFiles : IDisposable
+    {
+        private readonly InferenceSession _preprocess = new(Preprocess);
+        private readonly InferenceSession _network = new(MlnetResNet18Weights.BundledPath);
+        private readonly RunOptions _options = new();
+
+        /// <returns>The preprocessed BGR pixels [1, 3, 224, 224] and the pooled features [1, 512].</returns>
+        public (float[] Bgr, float[] Pooled) Run(float[] rgb)
+        {
+            using var input = OrtValue.CreateTensorValueFromMemory(rgb, new long[] { 1, 3, 224, 224 });
+            using var prepared = _preprocess.Run(_options, new[] { "OriginalInput" }, new[] { input }, new[] { "PreprocessedInput" });
+            using var pooled = _network.Run(_options, new[] { "Input247" }, new[] { prepared[0] }, new[] { "Pooling395_Output_0" });
+            return (prepared[0].GetTensorDataAsSpan<float>().ToArray(), pooled[0].GetTensorDataAsSpan<float>().ToArray());
+        }
+
+        public void Dispose()
+        {
+            _preprocess.Dispose();
+            _network.Dispose();
+            _options.Dispose();
+        }
     }
 
     private static ResNetEncoder Pretrained(int outputStride)
