@@ -57,10 +57,10 @@ public static class Measure
     }
 
     /// <summary>Inference images/s in eval mode (argmax of the logits), with or without autograd recording.</summary>
-    public static double InferImagesPerSecond(nn.Module<Tensor, Tensor> model, int batch, int size, int steps, bool noGrad = true)
+    public static double InferImagesPerSecond(nn.Module<Tensor, Tensor> model, int batch, int size, int steps, bool noGrad = true, bool calibrate = true)
     {
         using var input = rand(batch, 3, size, size);
-        Calibrate(model, input);
+        if (calibrate) Calibrate(model, input);
         model.eval();
         return batch / Time(() =>
         {
