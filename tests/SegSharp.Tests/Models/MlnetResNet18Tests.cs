@@ -123,7 +123,8 @@ public class MlnetResNet18Tests(ITestOutputHelper output)
         var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(null, new[]
             { "model.name=deeplabv3plus", "model.encoder=resnet18", "model.encoder_weights=pretrained" }));
         Assert.Contains("'pretrained' only with encoder: mlnet-resnet18", error.Message);
-        error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(TestPaths.Config("camvid-deeplab-scratch.yaml"), new[] { "model.encoder=mlnet-resnet18" }));
+        error = Assert.Throws<ConfigException>(() =>
+            SegSharpConfig.Load(TestPaths.Config("camvid-deeplab-scratch.yaml"), new[] { "model.encoder=mlnet-resnet18" }));
         Assert.Contains("remove the normalize step from transforms.train and transforms.val", error.Message);
     }
 
