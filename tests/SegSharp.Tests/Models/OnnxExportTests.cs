@@ -28,6 +28,8 @@ public class OnnxExportTests(ITestOutputHelper output)
         new[] { "model.name=deeplabv3plus", "model.encoder=resnet34", "model.norm=batch" },
         new[] { "model.name=deeplabv3plus", "model.encoder=resnet50", "model.norm=batch" },
         new[] { "model.name=deeplabv3plus", "model.encoder=resnet18", "model.norm=group" },
+        new[] { "model.name=deeplabv3plus", "model.encoder=resnet50", "model.norm=group" },
+        new[] { "model.name=deeplabv3plus", "model.encoder=resnet18", "model.norm=none" },
         new[] { "model.name=deeplabv3plus", "model.encoder=mlnet-resnet18", "model.norm=batch" },
     };
 
