@@ -19,6 +19,9 @@ internal sealed class OnnxGraph
     private readonly GraphProto _graph = new();
     private readonly Dictionary<IntPtr, string> _stateNames;
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    /// <summary>Tensor handle → initializer name, so a tensor used twice is stored once.</summary>
+    private readonly Dictionary<IntPtr, string> _written = new();
     private int _counter;
 
     /// <param name="stateNames">Tensor handle → state-dict key, so initializers carry the names weight files use.</param>
@@ -48,8 +51,10 @@ internal sealed class OnnxGraph
     /// <summary>A float32 initializer holding <paramref name="value"/>'s current contents, named after its state-dict key.</summary>
     public string Weight(Tensor value)
     {
+        if (_written.TryGetValue(value.Handle, out var written)) return written;
         string name = _stateNames.TryGetValue(value.Handle, out var key) ? key : Fresh("weight");
-        if (!_used.Add(name)) return name;
+        _used.Add(name);
+        _written[value.Handle] = name;
         using var plain = value.detach().to(ScalarType.Float32).cpu().contiguous();
         var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         proto.Dims.AddRange(plain.shape);
