@@ -60,15 +60,18 @@ public sealed record ModelConfig
         Encoder = s.GetEnum("encoder", EncoderKind.ResNet34),
         InputPolicy = s.GetEnum("input_policy", InputPolicy.Pad),
         InitWeights = ReadPath(s, "init_weights", baseDirectory),
-        EncoderWeights = s.GetOptionalString("encoder_weights") == PretrainedWeights ? PretrainedWeights : ReadPath(s, "encoder_weights", baseDirectory),
+        EncoderWeights = ReadPath(s, "encoder_weights", baseDirectory, keyword: PretrainedWeights),
         FreezeEncoderNorm = s.GetBool("freeze_encoder_norm", false),
     };
 
-    /// <summary>An optional file path, made absolute against the config's folder (and recorded so).</summary>
-    private static string? ReadPath(ConfigSection s, string key, string baseDirectory)
+    /// <summary>
+    /// An optional file path, made absolute against the config's folder (and recorded so); <paramref name="keyword"/>,
+    /// when given, is kept as it is instead of being read as a path.
+    /// </summary>
+    private static string? ReadPath(ConfigSection s, string key, string baseDirectory, string? keyword = null)
     {
         string? path = s.GetOptionalString(key);
-        if (path is null) return null;
+        if (path is null || path == keyword) return path;
         path = Path.GetFullPath(Path.Combine(baseDirectory, path));
         s.RecordEffective(key, path);
         return path;

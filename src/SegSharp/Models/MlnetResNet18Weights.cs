@@ -115,9 +115,10 @@ public static class MlnetResNet18Weights
                 (NodeProto Conv, NodeProto Norm, NodeProto FirstConv, NodeProto FirstNorm)? Body(string value) =>
                     ConvNorm(value) is { } second && Producer(second.Conv.Input[0], "Relu") is { } relu && ConvNorm(relu.Input[0]) is { } first
                         ? (second.Conv, second.Norm, first.Conv, first.Norm) : null;
-                var body = Body(add.Input[0]) ?? Body(add.Input[1])
+                var first = Body(add.Input[0]);
+                var body = first ?? Body(add.Input[1])
                     ?? throw new SegSharpException($"Encoder weights '{path}': residual node {add.Name} does not join a two-convolution body.");
-                string other = Body(add.Input[0]) is not null ? add.Input[1] : add.Input[0];
+                string other = first is not null ? add.Input[1] : add.Input[0];
                 bool projects = ResNetEncoder.HasShortcut(EncoderKind.MlnetResNet18, stage) && block == 0;
                 int stride = stage > 0 && block == 0 ? 2 : 1;
                 Expect(body.FirstConv, 3, stride, path);

@@ -57,12 +57,9 @@ public sealed class PredictionWorkflow : IDisposable
         var trained = TrainedModel.Load(checkpoint);
         try
         {
-            var settings = trained.Config.Evaluation;
-            int tile = tileSize ?? settings.TileSize;
-            double tileOverlap = overlap ?? settings.TileOverlap;
-            Tiling.Check(tile, tileOverlap, "--tile", "--overlap", trained.Model.Stride);
-            trained.Model.ComputeType = ComputePrecision.Of(precision ?? settings.Precision);
-            var predictor = FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flipTta || settings.FlipTta);
+            var (tile, tileOverlap, flip) = Settings(trained.Config.Evaluation, trained.Model.Stride, tileSize, overlap, flipTta);
+            trained.Model.ComputeType = ComputePrecision.Of(precision ?? trained.Config.Evaluation.Precision);
+            var predictor = FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip);
             return new PredictionWorkflow(trained, predictor, files, output);
         }
         catch
@@ -81,11 +78,8 @@ public sealed class PredictionWorkflow : IDisposable
         var model = OnnxModel.Load(path);
         try
         {
-            var settings = model.Evaluation;
-            int tile = tileSize ?? settings.TileSize;
-            double tileOverlap = overlap ?? settings.TileOverlap;
-            Tiling.Check(tile, tileOverlap, "--tile", "--overlap", model.Card.Stride);
-            var predictor = FolderPredictor.ForOnnx(model, tile, tileOverlap, flipTta || settings.FlipTta);
+            var (tile, tileOverlap, flip) = Settings(model.Evaluation, model.Card.Stride, tileSize, overlap, flipTta);
+            var predictor = FolderPredictor.ForOnnx(model, tile, tileOverlap, flip);
             return new PredictionWorkflow(model, predictor, files, output);
         }
         catch
@@ -93,6 +87,18 @@ public sealed class PredictionWorkflow : IDisposable
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Tile size, overlap and flip TTA to predict with: options given win over the model's evaluation settings (flip TTA
+    /// is on if either asks), and tile and overlap are checked against the model's stride.
+    /// </summary>
+    private static (int Tile, double Overlap, bool FlipTta) Settings(EvaluationConfig settings, int stride, int? tileSize, double? overlap, bool flipTta)
+    {
+        int tile = tileSize ?? settings.TileSize;
+        double tileOverlap = overlap ?? settings.TileOverlap;
+        Tiling.Check(tile, tileOverlap, "--tile", "--overlap", stride);
+        return (tile, tileOverlap, flipTta || settings.FlipTta);
     }
 
     /// <summary>Predicts the files one by one; each result says where its mask went or why the file was skipped.</summary>
