@@ -58,13 +58,13 @@ public static class CommandLine
         }
         catch (SegSharpException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"{ErrorPrefix}{e.Message}");
             return BadInput;
         }
         catch (Exception e) when (FileSystemFailure(e) is { } failure)
         {
             // Every file SegSharp writes is published by rename, so what was there before is intact.
-            Console.Error.WriteLine($"error: file system: {failure.Message.TrimEnd('.')}. Nothing written before was lost (writes are atomic); " +
+            Console.Error.WriteLine($"{ErrorPrefix}file system: {failure.Message.TrimEnd('.')}. Nothing written before was lost (writes are atomic); " +
                 "fix the cause (space, permissions, path) and run the same command again.");
             return EnvironmentFailure;
         }
@@ -74,6 +74,12 @@ public static class CommandLine
             return Interrupted;
         }
     }
+
+    /// <summary>"error: ", or under mpirun "error (rank 1 of 4): ", so a line says which process it came from.</summary>
+    public static string ErrorPrefix =>
+        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") is { } rank && Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is { } size
+            ? $"error (rank {rank} of {size}): "
+            : "error: ";
 
     /// <summary>The I/O or permission error inside <paramref name="e"/> (also when a background write wrapped it), or null.</summary>
     private static Exception? FileSystemFailure(Exception e) => e switch

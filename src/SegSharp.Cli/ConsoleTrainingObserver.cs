@@ -6,15 +6,24 @@ namespace SegSharp.Cli;
 
 /// <summary>
 /// Shows training progress: with a terminal, a live bar per epoch (loss, LR, images/s, ETA) and a summary line per
-/// epoch; otherwise (pipes, CI, --quiet) plain lines only.
+/// epoch; otherwise (pipes, CI, --quiet) plain lines only, and under mpirun (whose output forwarding cannot redraw a
+/// bar) also a plain progress line at most every <c>progressEvery</c>.
 /// </summary>
 public sealed class ConsoleTrainingObserver : ITrainingObserver
 {
     private readonly ProgressContext? _progress;
     private ProgressTask? _task;
-    private int _epochs;
+    private readonly TimeSpan? _progressEvery;
+    private readonly System.Diagnostics.Stopwatch _sinceProgressLine = System.Diagnostics.Stopwatch.StartNew();
+    private readonly System.Diagnostics.Stopwatch _epochClock = new();
+    private int _epochs, _epochStartBatch;
 
-    public ConsoleTrainingObserver(ProgressContext? progress) => _progress = progress;
+    /// <param name="progressEvery">Without a live bar, print a progress line at most this often (null: epoch lines only).</param>
+    public ConsoleTrainingObserver(ProgressContext? progress, TimeSpan? progressEvery = null)
+    {
+        _progress = progress;
+        _progressEvery = progressEvery;
+    }
 
     public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory)
     {
@@ -24,6 +33,8 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
 
     public void EpochStarted(int epoch, int batches, int startBatch)
     {
+        _epochStartBatch = startBatch;
+        _epochClock.Restart();
         if (_progress is null) return;
         _task = _progress.AddTask($"epoch {epoch + 1}/{_epochs}", maxValue: batches);
         _task.Value = startBatch;
@@ -31,7 +42,12 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
 
     public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
     {
-        if (_task is null) return;
+        if (_task is null)
+        {
+            if (_progressEvery is { } every && _sinceProgressLine.Elapsed >= every && batch < batches)
+                ProgressLine(epoch, batch, batches, loss, imagesPerSecond);
+            return;
+        }
         _task.Value = batch;
         _task.Description = string.Create(CultureInfo.InvariantCulture,
             $"epoch {epoch + 1}/{_epochs}  loss {loss:F4}  lr {lr:0.###e0}  {imagesPerSecond:F1} img/s");
@@ -50,6 +66,17 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     }
 
     public void Message(string text) => Line(text);
+
+    /// <summary>"epoch 2/10  step 40/100 (40%)  loss 0.3121  6.1 img/s  eta 1m12s".</summary>
+    private void ProgressLine(int epoch, int batch, int batches, double loss, double imagesPerSecond)
+    {
+        _sinceProgressLine.Restart();
+        int done = batch - _epochStartBatch;
+        var eta = done > 0 ? TimeSpan.FromSeconds(_epochClock.Elapsed.TotalSeconds / done * (batches - batch)) : TimeSpan.Zero;
+        Line(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {epoch + 1}/{_epochs}  step {batch}/{batches} ({100.0 * batch / batches:F0}%)  loss {loss:F4}  {imagesPerSecond:F1} img/s  " +
+            $"eta {(int)eta.TotalMinutes}m{eta.Seconds:D2}s"));
+    }
 
     private void Line(string text)
     {

@@ -29,7 +29,7 @@ public static class TrainCommand
         command.Options.Add(quiet);
         command.Options.Add(noEvaluate);
         command.Options.Add(allowDataChange);
-        command.SetAction(parse => CommandLine.Guard(() =>
+        command.SetAction(parse => Distributed.Run(collective => CommandLine.Guard(() =>
         {
             string? resumeDirectory = parse.GetValue(resume);
             var overrides = parse.GetValue(sets)!;
@@ -39,23 +39,25 @@ public static class TrainCommand
             var loaded = resumeDirectory is not null
                 ? TrainingWorkflow.ResumeConfig(resumeDirectory, overrides)
                 : SegSharpConfig.Load(parse.GetValue(config), overrides);
-            var outcome = Train(loaded, parse.GetValue(quiet), !parse.GetValue(noEvaluate), parse.GetValue(allowDataChange));
+            var outcome = Train(loaded, parse.GetValue(quiet) || !collective.IsRoot, !parse.GetValue(noEvaluate), parse.GetValue(allowDataChange), collective);
             if (outcome.Training.Interrupted) return CommandLine.Interrupted;
+            if (!collective.IsRoot) return 0;
             Console.WriteLine($"weights sha256: {outcome.Training.WeightsHash}");
             if (outcome.Evaluation is not null) EvaluateCommand.Print(outcome.Evaluation);
             return 0;
-        }));
+        })));
         return command;
     }
 
     /// <summary>Runs the training workflow with SIGINT/SIGTERM wired to a graceful stop and progress on the console.</summary>
-    public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate, bool allowDataChange = false)
+    /// <param name="collective">The processes training together under mpirun; one process when null.</param>
+    public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate, bool allowDataChange = false, Runtime.ICollective? collective = null)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
-            Console.Error.WriteLine("stopping after this step (checkpointing)...");
+            if (collective is not { IsRoot: false }) Console.Error.WriteLine("stopping after this step (checkpointing)...");
             stop.Cancel();
         };
         Console.CancelKeyPress += onCancel;
@@ -66,13 +68,17 @@ public static class TrainCommand
         });
         try
         {
-            if (quiet || !Terminal.Interactive)
-                return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null), evaluate, allowDataChange: allowDataChange, stop: stop.Token);
+            // mpirun forwards output line by line and cannot redraw a live bar: rank 0 prints a progress line now and then.
+            bool underMpirun = collective is { Size: > 1 };
+            if (quiet || !Terminal.Interactive || underMpirun)
+                return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null, underMpirun ? TimeSpan.FromSeconds(15) : null), evaluate,
+                    allowDataChange: allowDataChange, collective: collective,
+                    stop: stop.Token);
             TrainingOutcome outcome = null!;
             AnsiConsole.Progress().AutoClear(true)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate,
-                    allowDataChange: allowDataChange, stop: stop.Token));
+                    allowDataChange: allowDataChange, collective: collective, stop: stop.Token));
             return outcome;
         }
         finally

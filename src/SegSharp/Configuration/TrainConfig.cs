@@ -36,6 +36,12 @@ public sealed record TrainConfig
     /// <summary>Images per validation batch.</summary>
     public required int ValidationBatchSize { get; init; }
 
+    /// <summary>
+    /// In data-parallel training, batch norm with the statistics of the whole batch over all processes instead of each
+    /// process's share (no effect on one process).
+    /// </summary>
+    public required bool SyncBatchNorm { get; init; }
+
     internal static TrainConfig Read(ConfigSection s) => new()
     {
         Epochs = s.GetInt("epochs", 10, 1, 100000),
@@ -52,5 +58,6 @@ public sealed record TrainConfig
         BestMetric = s.GetEnum("best_metric", BestMetric.MeanDice),
         Precision = s.GetEnum("precision", TrainingPrecision.Float32),
         ValidationBatchSize = s.GetInt("val_batch_size", 2, 1, 4096),
+        SyncBatchNorm = s.GetBool("sync_batch_norm", false),
     };
 }

@@ -7,7 +7,9 @@ namespace SegSharp.Data;
 /// is augmented, depends only on (seed, e, b): sample order comes from a permutation keyed by (seed, e) and each
 /// sample's transforms draw from a generator keyed by (seed, e, position). Worker count and timing change only
 /// speed, never content. At most <c>prefetch</c> batches exist ahead of the consumer, so memory is bounded by
-/// the queue, not by the dataset.
+/// the queue, not by the dataset. In data-parallel training each process builds its share of every batch (see
+/// <see cref="BatchLoader(ISegmentationDataset, ISampleTransform, int, long, bool, int, int, int, int, int)"/>): the
+/// batch as a whole is the one a single process would build, whatever the number of processes.
 /// </summary>
 public sealed class BatchLoader
 {
@@ -17,11 +19,19 @@ public sealed class BatchLoader
     private readonly bool _shuffle;
     private readonly int _workers;
     private readonly int _prefetch;
+    private readonly int _shard;
 
+    /// <param name="batchSize">Samples per batch over all processes.</param>
+    /// <param name="shard">This process's part of each batch: samples [shard × size / shards, (shard + 1) × size / shards).</param>
+    /// <param name="shards">Processes sharing each batch; must divide <paramref name="batchSize"/>.</param>
     public BatchLoader(ISegmentationDataset dataset, ISampleTransform transforms, int batchSize, long seed,
-        bool shuffle, int workers, int prefetch, int iterationsPerEpoch = 0)
+        bool shuffle, int workers, int prefetch, int iterationsPerEpoch = 0, int shard = 0, int shards = 1)
     {
         if (dataset.Count == 0) throw new SegSharpException($"Dataset '{dataset.Description.Name}' split is empty; adjust the split.");
+        if (shards < 1 || batchSize % shards != 0 || shard < 0 || shard >= shards)
+            throw new ArgumentOutOfRangeException(nameof(shards), shards, $"must divide the batch size {batchSize} and exceed shard {shard}");
+        _shard = shard;
+        LocalBatchSize = batchSize / shards;
         _dataset = dataset;
         _transforms = transforms;
         BatchSize = batchSize;
@@ -34,7 +44,11 @@ public sealed class BatchLoader
         BatchesPerEpoch = iterationsPerEpoch > 0 ? iterationsPerEpoch : natural;
     }
 
+    /// <summary>Samples per batch over all processes.</summary>
     public int BatchSize { get; }
+
+    /// <summary>Samples per batch this process builds.</summary>
+    public int LocalBatchSize { get; }
     public int BatchesPerEpoch { get; }
     public ISegmentationDataset Dataset => _dataset;
 
@@ -60,18 +74,38 @@ public sealed class BatchLoader
         return result.ToArray();
     }
 
-    /// <summary>Builds batch <paramref name="batch"/> of <paramref name="epoch"/> on the calling thread.</summary>
+    /// <summary>Builds this process's share of batch <paramref name="batch"/> of <paramref name="epoch"/> on the calling thread.</summary>
     public HostBatch Build(int epoch, int batch)
     {
         var indices = BatchIndices(epoch, batch);
-        var samples = new Sample[indices.Length];
-        for (int i = 0; i < indices.Length; i++)
+        int first = Math.Min(indices.Length, _shard * LocalBatchSize), end = Math.Min(indices.Length, first + LocalBatchSize);
+        var samples = new Sample[end - first];
+        for (int i = first; i < end; i++)
         {
+            // The generator is keyed by the sample's place in the whole batch, so a shard augments exactly as one process would.
             long position = (long)batch * BatchSize + i;
             var random = SeededRandom.For(_seed, 0xA06, epoch, position);
-            samples[i] = _transforms.Apply(_dataset.Load(indices[i]), random);
+            samples[i - first] = _transforms.Apply(_dataset.Load(indices[i]), random);
         }
         return HostBatch.Collate(epoch, batch, samples);
+    }
+
+    /// <summary>
+    /// Batches <paramref name="batches"/> of <paramref name="epoch"/>, in that order, with the same prefetch as
+    /// <see cref="Epochs"/> (a process's share of the validation batches, for example).
+    /// </summary>
+    public IEnumerable<HostBatch> Batches(int epoch, IReadOnlyList<int> batches, CancellationToken cancellation = default)
+    {
+        if (_workers == 0)
+        {
+            foreach (int batch in batches)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                yield return Build(epoch, batch);
+            }
+            yield break;
+        }
+        foreach (var batch in Prefetched(batches.Count, i => (epoch, batches[(int)i]), cancellation)) yield return batch;
     }
 
     /// <summary>Batches <paramref name="startBatch"/>.. of an epoch, in order; resuming mid-epoch starts later.</summary>

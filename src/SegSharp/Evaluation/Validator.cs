@@ -6,13 +6,18 @@ using static TorchSharp.torch;
 
 namespace SegSharp.Evaluation;
 
-/// <summary>Runs a model over a loader in eval mode without gradients and accumulates one confusion matrix.</summary>
+/// <summary>
+/// Runs a model over a loader in eval mode without gradients and accumulates one confusion matrix. With a collective of
+/// several processes, each validates every Size-th batch and the integer confusion matrix is summed over all of them, so
+/// every sample counts exactly once and the metrics equal one process's.
+/// </summary>
 public static class Validator
 {
     /// <param name="predict">Logits for an image batch; defaults to the model's forward pass.</param>
     public static ValidationResult Run(SegmentationModel model, BatchLoader loader, ISegmentationLoss? loss,
-        IReadOnlyList<string> classNames, long ignoreIndex, Func<Tensor, Tensor>? predict = null)
+        IReadOnlyList<string> classNames, long ignoreIndex, Func<Tensor, Tensor>? predict = null, Runtime.ICollective? collective = null)
     {
+        collective ??= Runtime.SingleProcess.Instance;
         bool wasTraining = model.training;
         model.eval();
         using var noGrad = no_grad();
@@ -22,7 +27,8 @@ public static class Validator
         long lossImages = 0;
         var clock = Stopwatch.StartNew();
         int position = 0;
-        foreach (var batch in loader.Epoch(0))
+        var share = Enumerable.Range(0, loader.BatchesPerEpoch).Where(b => b % collective.Size == collective.Rank).ToList();
+        foreach (var batch in loader.Batches(0, share))
         {
             using var guard = Runtime.NativeScalarGuard.Enter();
             using var scope = NewDisposeScope();
@@ -46,7 +52,23 @@ public static class Validator
         }
         double seconds = clock.Elapsed.TotalSeconds;
         if (wasTraining) model.train();
-        return new ValidationResult(confusion.Metrics(classNames), lossImages > 0 ? lossSum / lossImages : null, images,
-            seconds > 0 ? images.Count / seconds : 0);
+        var metrics = confusion.Metrics(classNames);
+        if (collective.Size > 1) (metrics, lossSum, lossImages) = SumOverProcesses(confusion, lossSum, lossImages, classNames, collective);
+        return new ValidationResult(metrics, lossImages > 0 ? lossSum / lossImages : null, images, seconds > 0 ? images.Count / seconds : 0);
+    }
+
+    private static (SegmentationMetrics, double, long) SumOverProcesses(ConfusionMatrix confusion, double lossSum, long lossImages,
+        IReadOnlyList<string> classNames, Runtime.ICollective collective)
+    {
+        var counts = confusion.ToArray();
+        int classes = counts.GetLength(0);
+        var flat = new long[classes * classes + 1];
+        Buffer.BlockCopy(counts, 0, flat, 0, classes * classes * sizeof(long));
+        flat[^1] = lossImages;
+        collective.AllReduceSum(flat);
+        Buffer.BlockCopy(flat, 0, counts, 0, classes * classes * sizeof(long));
+        var loss = new[] { lossSum };
+        collective.AllReduceSum(loss);
+        return (SegmentationMetrics.From(counts, classNames), loss[0], flat[^1]);
     }
 }

@@ -13,6 +13,29 @@ internal static class CpuInfo
     /// <summary>Feature flags of the first CPU, e.g. avx512f, avx512_bf16, amx_bf16.</summary>
     public static IReadOnlySet<string> Flags => Parsed.Value.Flags;
 
+    /// <summary>CPUs online on this machine (/sys/devices/system/cpu/online, e.g. "0-1"), whatever this process may use; null if unknown.</summary>
+    public static int? OnlineCores
+    {
+        get
+        {
+            try
+            {
+                int count = 0;
+                foreach (var range in File.ReadAllText("/sys/devices/system/cpu/online").Trim().Split(','))
+                {
+                    var ends = range.Split('-');
+                    count += ends.Length == 2 ? int.Parse(ends[1], System.Globalization.CultureInfo.InvariantCulture) -
+                        int.Parse(ends[0], System.Globalization.CultureInfo.InvariantCulture) + 1 : 1;
+                }
+                return count;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                return null;
+            }
+        }
+    }
+
     private static (string, IReadOnlySet<string>) Read()
     {
         string? model = null;

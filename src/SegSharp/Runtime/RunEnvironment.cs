@@ -18,12 +18,18 @@ public sealed record RunEnvironment
     public required bool? DeterministicAlgorithms { get; init; }
     public required string ConvolutionKernels { get; init; }
 
+    /// <summary>Processes training together (mpirun -np N); 1 for a single process.</summary>
+    public int WorldSize { get; init; } = 1;
+
+    /// <summary>What carries the collectives between processes, e.g. "Open MPI v4.1.4".</summary>
+    public string Collective { get; init; } = SingleProcess.Instance.Implementation;
+
     /// <summary>This build's version and commit (e.g. "0.1.0+1a2b3c4").</summary>
     public static string CurrentSegSharpVersion { get; } =
         typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Reads the environment after applying <paramref name="threads"/> (0 = libtorch's default).</summary>
-    public static RunEnvironment Capture(int threads) => new()
+    public static RunEnvironment Capture(int threads, ICollective? collective = null) => new()
     {
         SegSharpVersion = CurrentSegSharpVersion,
         TorchSharpVersion = TorchRuntime.TorchSharpVersion,
@@ -36,6 +42,8 @@ public sealed record RunEnvironment
         Device = "cpu",
         DeterministicAlgorithms = DeterministicMode.IsEnabled(),
         ConvolutionKernels = ConvolutionKernelCheck.Current.Describe(),
+        WorldSize = collective?.Size ?? 1,
+        Collective = (collective ?? SingleProcess.Instance).Implementation,
     };
 
     /// <summary>Things that would make the same config give different weights elsewhere.</summary>
@@ -46,6 +54,8 @@ public sealed record RunEnvironment
         "A different CPU (instruction set: AVX2 vs AVX-512) can select different oneDNN/MKL kernels.",
         "Where the convolution kernel check finds the channel-tail defect, padded convolutions round like 16-channel ones.",
         "A different libtorch version can change kernels and initialisation.",
+        $"Data-parallel runs repeat bit for bit for the same number of processes ({WorldSize}) with Open MPI's fixed-order all-reduce " +
+        "(coll_tuned_allreduce_algorithm=1, SegSharp's default); another number of processes sums gradients in another order.",
     };
 
     public IEnumerable<(string Key, string Value)> ToPairs()
@@ -61,5 +71,7 @@ public sealed record RunEnvironment
         yield return ("device", Device);
         yield return ("deterministic_algorithms", DeterministicAlgorithms?.ToString().ToLowerInvariant() ?? "unavailable");
         yield return ("convolution_kernels", ConvolutionKernels);
+        yield return ("world_size", WorldSize.ToString());
+        yield return ("collective", Collective);
     }
 }

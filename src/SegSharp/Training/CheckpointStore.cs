@@ -61,14 +61,15 @@ public sealed class CheckpointStore
     /// The newest checkpoint that passes its checksum, trying last then previous; each one skipped is reported
     /// through <paramref name="report"/>. Null when there is none.
     /// </summary>
-    public (string Path, CheckpointContents Contents)? LoadNewestValid(Action<string> report)
+    public (string Path, byte[] Bytes, CheckpointContents Contents)? LoadNewestValid(Action<string> report)
     {
         foreach (var path in new[] { LastPath, PreviousPath })
         {
             if (!File.Exists(path)) continue;
             try
             {
-                return (path, Checkpoint.Parse(File.ReadAllBytes(path)));
+                var bytes = File.ReadAllBytes(path);
+                return (path, bytes, Checkpoint.Parse(bytes));
             }
             catch (InvalidDataException e)
             {

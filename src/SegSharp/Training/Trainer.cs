@@ -26,13 +26,20 @@ public sealed class Trainer
     private readonly ISegmentationDataset? _dataset;
     private readonly IReadOnlyList<ITrainingHook> _extraHooks;
     private readonly bool _allowDataChange;
+    private readonly Runtime.ICollective? _collective;
 
     /// <param name="dataset">Use this dataset instead of the one the config names (for library callers and tests).</param>
     /// <param name="hooks">More hooks, called after the built-in ones (e.g. experiment tracking).</param>
     /// <param name="allowDataChange">Resume even when the dataset's content changed since the run started (recorded in warnings.txt).</param>
+    /// <param name="collective">
+    /// The processes training this model together (data-parallel, <c>mpirun -np N</c>); one process when null. Each
+    /// process must construct its trainer with the same config and call <see cref="Run"/>; the caller's hooks run in
+    /// every process (check <c>session.Collective.IsRoot</c> to act once).
+    /// </param>
     public Trainer(SegSharpConfig config, ITrainingObserver observer, ISegmentationDataset? dataset = null, IEnumerable<ITrainingHook>? hooks = null,
-        bool allowDataChange = false)
+        bool allowDataChange = false, Runtime.ICollective? collective = null)
     {
+        _collective = collective;
         _config = config;
         _observer = observer;
         _dataset = dataset;
@@ -43,8 +50,8 @@ public sealed class Trainer
     /// <param name="stop">Cancel to finish the current step, checkpoint and return (SIGINT/SIGTERM).</param>
     public TrainingResult Run(CancellationToken stop = default)
     {
-        using var session = TrainingSession.Open(_config, _dataset, _observer, _allowDataChange);
-        using var hooks = new TrainingHooks(BuiltInHooks().Concat(_extraHooks));
+        using var session = TrainingSession.Open(_config, _dataset, _observer, _allowDataChange, _collective);
+        using var hooks = new TrainingHooks(BuiltInHooks(session.Collective).Concat(_extraHooks));
         try
         {
             if (session.State.Finished) return AlreadyFinished(session, hooks);
@@ -58,14 +65,14 @@ public sealed class Trainer
             for (int epoch = session.State.Epoch; epoch < _config.Train.Epochs && !stoppedEarly; epoch++)
             {
                 hooks.EpochStarted(session, epoch);
-                var record = TrainEpoch(session, hooks, batches, epoch, stop);
+                var (record, stopAgreed) = TrainEpoch(session, hooks, batches, epoch, stop);
                 if (record is null) return Interrupt(session, hooks, atEpochEnd: false);
                 var report = new EpochReport(epoch, record);
                 hooks.EpochTrained(session, report);
                 stoppedEarly = report.StopEarly;
                 session.State = session.State.ClosingEpoch(report.Record, finished: epoch == _config.Train.Epochs - 1 || stoppedEarly);
                 hooks.EpochCompleted(session, report);
-                if (stop.IsCancellationRequested && !session.State.Finished) return Interrupt(session, hooks, atEpochEnd: true);
+                if (stopAgreed && !session.State.Finished) return Interrupt(session, hooks, atEpochEnd: true);
             }
             var result = session.Result(interrupted: false, stoppedEarly);
             hooks.RunFinished(session, result);
@@ -77,34 +84,48 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>The steps of one epoch; null when a stop request ended it early (after checkpointing hooks ran).</summary>
-    private static EpochRecord? TrainEpoch(TrainingSession session, TrainingHooks hooks, IEnumerator<HostBatch> stream, int epoch, CancellationToken stop)
+    /// <summary>
+    /// The steps of one epoch; the record is null when a stop request ended it early. Whether to stop is agreed by all
+    /// processes after every step (a signal reaches them at slightly different times), so they stop after the same one.
+    /// </summary>
+    private static (EpochRecord? Record, bool Stop) TrainEpoch(TrainingSession session, TrainingHooks hooks, IEnumerator<HostBatch> stream, int epoch,
+        CancellationToken stop)
     {
         int accumulate = session.Config.Train.Accumulate;
         var clock = Stopwatch.StartNew();
         double secondsBefore = session.State.EpochSeconds, lr = 0, accumulated = 0;
         long images = 0;
+        bool stopAgreed = false;
         session.Optimizer.zero_grad();
         for (int position = session.State.NextBatch; position < session.BatchesPerEpoch; position++)
         {
             var batch = NextBatch(stream, epoch, position);
             accumulated += session.ForwardBackward(batch);
-            images += batch.Count;
+            images += batch.Count * session.Collective.Size;
             if ((position + 1) % accumulate != 0) continue;
             hooks.GradientsReady(session);
             lr = session.OptimizerStep();
-            double loss = accumulated / accumulate;
+            (double loss, stopAgreed) = session.Parallel.Agree(accumulated / accumulate, stop.IsCancellationRequested);
             accumulated = 0;
             session.State = session.State.AfterStep(position + 1, loss, secondsBefore + clock.Elapsed.TotalSeconds);
             var step = new StepReport(epoch, (position + 1) / accumulate, session.StepsPerEpoch, loss, lr, images / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
             hooks.StepCompleted(session, step);
-            if (stop.IsCancellationRequested && !step.LastOfEpoch) return null;
+            if (stopAgreed && !step.LastOfEpoch) return (null, true);
         }
-        return session.State.EpochRecord(epoch, lr, session.BatchesPerEpoch * session.TrainLoader.BatchSize);
+        return (session.State.EpochRecord(epoch, lr, session.BatchesPerEpoch * session.TrainLoader.BatchSize), stopAgreed);
     }
 
-    private IEnumerable<ITrainingHook> BuiltInHooks() =>
-        new ITrainingHook[] { new ValidationHook(), new CheckpointHook(), new RunFilesHook(), new TensorBoardHook(), new ProgressHook(_observer) };
+    /// <summary>Every process validates its share; only rank 0 writes files and reports progress.</summary>
+    private IEnumerable<ITrainingHook> BuiltInHooks(Runtime.ICollective collective)
+    {
+        var parallel = collective.Size > 1 ? new ITrainingHook[] { new DataParallelHook() } : Array.Empty<ITrainingHook>();
+        return collective.IsRoot
+            ? parallel.Concat(new ITrainingHook[]
+            {
+                new ValidationHook(), new CheckpointHook(), new RunFilesHook(), new TensorBoardHook(), new ProgressHook(_observer),
+            })
+            : parallel.Append(new ValidationHook());
+    }
 
     private static HostBatch NextBatch(IEnumerator<HostBatch> stream, int epoch, int position)
     {

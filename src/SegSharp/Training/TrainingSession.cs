@@ -16,19 +16,25 @@ namespace SegSharp.Training;
 public sealed class TrainingSession : IDisposable
 {
     private readonly ITrainingObserver _observer;
-    private readonly RunLock _lock;
+    private readonly RunLock? _lock;
+    private readonly SynchronizedBatchNorm? _synchronizedNorm;
 
-    private TrainingSession(SegSharpConfig config, ISegmentationDataset dataset, ITrainingObserver observer)
+    private TrainingSession(SegSharpConfig config, ISegmentationDataset dataset, ITrainingObserver observer, ICollective collective)
     {
         Config = config;
         _observer = observer;
+        Collective = collective;
         var train = config.Train;
-        Threads = TorchRuntime.ConfigureThreads(train.Threads);
+        if (train.BatchSize % collective.Size != 0)
+            throw new SegSharpException($"train.batch_size {train.BatchSize} cannot be split evenly over {collective.Size} processes: every process " +
+                $"trains on an equal share of each batch. Set train.batch_size to a multiple of {collective.Size} (for example " +
+                $"{Math.Max(1, train.BatchSize / collective.Size) * collective.Size}), or start another number of processes.");
+        Threads = TorchRuntime.ConfigureThreads(train.Threads == 0 && collective.Size > 1 ? CoresPerProcess() : train.Threads);
         DeterministicMode.TryEnable();
         Dataset = dataset;
         Split = DatasetSplit.Create(dataset);
         TrainLoader = new BatchLoader(Split.Train, TransformPipeline.Create(config.TrainTransforms), train.BatchSize, train.Seed, shuffle: true,
-            config.Data.Workers, config.Data.Prefetch, train.IterationsPerEpoch * train.Accumulate);
+            config.Data.Workers, config.Data.Prefetch, train.IterationsPerEpoch * train.Accumulate, collective.Rank, collective.Size);
         ValidationLoader = Split.Validation.Count > 0
             ? new BatchLoader(Split.Validation, TransformPipeline.Create(config.ValidationTransforms), train.ValidationBatchSize, train.Seed,
                 shuffle: false, config.Data.Workers, config.Data.Prefetch)
@@ -38,13 +44,19 @@ public sealed class TrainingSession : IDisposable
             throw new SegSharpException($"train.accumulate ({train.Accumulate}) is larger than the batches in an epoch ({TrainLoader.BatchesPerEpoch}); " +
                 $"lower it or set train.iters_per_epoch.");
         TotalSteps = (long)StepsPerEpoch * train.Epochs;
-        Run = new RunDirectory(config.OutputDirectory);
-        _lock = RunLock.Acquire(Run.Path);
-        Run.RemoveTemporaryFiles();
+        // Only rank 0 touches the run directory; the others may run on machines that do not share it.
+        Run = new RunDirectory(config.OutputDirectory, create: collective.IsRoot);
+        if (collective.IsRoot)
+        {
+            _lock = RunLock.Acquire(Run.Path);
+            Run.RemoveTemporaryFiles();
+        }
         Model = ModelFactory.Create(config.Model, Description.Channels, Description.ClassCount, train.Seed);
         if (config.Model.EncoderWeights is { } encoder) LoadEncoder(((DeepLabV3Plus)Model).Encoder, config.Model, encoder);
         if (config.Model.InitWeights is { } initial) WeightFiles.LoadInto(Model, initial);
         Model.ComputeType = ComputePrecision.Of(train.Precision);
+        Parallel = new DataParallel(Model, collective);
+        if (train.SyncBatchNorm && collective.Size > 1) _synchronizedNorm = SynchronizedBatchNorm.Install(Model, collective);
         Optimizer = OptimizerFactory.Create(config.Optimizer, Model);
         Loss = WeightedLoss.Create(config.Loss, Description.IgnoreIndex);
         CheckBatchFits();
@@ -68,6 +80,12 @@ public sealed class TrainingSession : IDisposable
     /// <summary>What every checkpoint of this run carries so the model predicts without the dataset.</summary>
     public ModelCard Card { get; }
 
+    /// <summary>The processes training this model together; a job of one without mpirun.</summary>
+    public ICollective Collective { get; }
+
+    /// <summary>Gradient averaging and weight/buffer broadcasts between the processes (no-ops for one process).</summary>
+    internal DataParallel Parallel { get; }
+
     /// <summary>libtorch intra-op threads in use.</summary>
     public int Threads { get; }
     public int StepsPerEpoch { get; }
@@ -82,17 +100,24 @@ public sealed class TrainingSession : IDisposable
 
     /// <summary>Builds the session and restores the newest valid checkpoint of the run directory, if any.</summary>
     /// <param name="allowDataChange">Resume even if the dataset's content changed since the run started (recorded in warnings.txt).</param>
-    public static TrainingSession Open(SegSharpConfig config, ISegmentationDataset? dataset, ITrainingObserver observer, bool allowDataChange = false)
+    /// <param name="collective">The processes training together (data-parallel); one process when null.</param>
+    public static TrainingSession Open(SegSharpConfig config, ISegmentationDataset? dataset, ITrainingObserver observer, bool allowDataChange = false,
+        ICollective? collective = null)
     {
         TorchRuntime.EnsureLoaded();
-        var session = new TrainingSession(config, dataset ?? DatasetFactory.Open(config.Data.Dataset), observer);
+        var session = new TrainingSession(config, dataset ?? DatasetFactory.Open(config.Data.Dataset), observer, collective ?? SingleProcess.Instance);
         try
         {
             session.ReportUnpaired();
             var restored = session.Restore();
             session.State = restored is null
-                ? new TrainingState { ConfigHash = config.TrainingHash, ConfigYaml = config.EffectiveYaml, DatasetSha256 = session.DatasetSha256 }
+                ? new TrainingState
+                {
+                    ConfigHash = config.TrainingHash, ConfigYaml = config.EffectiveYaml, DatasetSha256 = session.DatasetSha256,
+                    WorldSize = session.Collective.Size,
+                }
                 : session.CheckDataset(restored, allowDataChange);
+            session.Parallel.BroadcastWeights(session.Model);
             return session;
         }
         catch
@@ -107,8 +132,11 @@ public sealed class TrainingSession : IDisposable
 
     private string? _datasetSha256;
 
-    /// <summary>A line for the person running training (through the observer).</summary>
-    public void Report(string message) => _observer.Message(message);
+    /// <summary>A line for the person running training (through the observer); rank 0 speaks for all processes.</summary>
+    public void Report(string message)
+    {
+        if (Collective.IsRoot) _observer.Message(message);
+    }
 
     /// <summary>Forward, loss and backward of one batch, gradients scaled for accumulation.</summary>
     /// <returns>The batch's loss before scaling.</returns>
@@ -165,18 +193,40 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        _synchronizedNorm?.Dispose();
         Optimizer?.Dispose();
         Model?.Dispose();
-        _lock.Dispose();
+        _lock?.Dispose();
     }
 
+    /// <summary>
+    /// Rank 0 finds the newest valid checkpoint and sends its bytes to the others, so every process resumes from the
+    /// same one even when only rank 0 can see the run directory.
+    /// </summary>
     private TrainingState? Restore()
     {
-        if (!Run.Checkpoints.Any) return null;
+        string? path = null;
+        byte[]? bytes = null;
+        CheckpointContents? found = null;
         using var guard = NativeScalarGuard.Enter();
-        var (path, found) = Run.Checkpoints.LoadNewestValid(Report)
-            ?? throw new SegSharpException($"Run directory '{Run.Path}' has checkpoints, but none passes its checksum. Move them away to start over.");
+        if (Collective.IsRoot && Run.Checkpoints.Any)
+        {
+            (path, bytes, found) = Run.Checkpoints.LoadNewestValid(Report)
+                ?? throw new SegSharpException($"Run directory '{Run.Path}' has checkpoints, but none passes its checksum. Move them away to start over.");
+        }
+        if (Collective.Size > 1)
+        {
+            bytes = Collective.Broadcast(bytes ?? Array.Empty<byte>());
+            if (!Collective.IsRoot && bytes.Length > 0) found = Checkpoint.Parse(bytes);
+        }
+        if (found is null) return null;
+        path ??= Run.Checkpoints.LastPath;
         CheckSameTraining(found.State);
+        if (found.State.WorldSize != Collective.Size)
+            throw new SegSharpException($"Run directory '{Run.Path}' was trained by {found.State.WorldSize} process(es) and is being resumed by " +
+                $"{Collective.Size}: the gradient sums would round differently, so the run would not repeat. Resume it with " +
+                $"{(found.State.WorldSize == 1 ? "a single process (no mpirun)" : $"'mpirun -np {found.State.WorldSize}'")}, " +
+                "or train into another output.dir.");
         Checkpoint.LoadModel(Model, found.Model);
         Checkpoint.LoadOptimizer(Optimizer, found.Optimizer);
         if (found.State.TorchRandomState.Length > 0)
@@ -220,16 +270,29 @@ public sealed class TrainingSession : IDisposable
     {
         var train = Config.Train;
         if (train.BatchSize > Split.Train.Count)
-            _observer.Message($"warning: train.batch_size {train.BatchSize} is larger than the {Split.Train.Count} training images, so every batch " +
+            Report($"warning: train.batch_size {train.BatchSize} is larger than the {Split.Train.Count} training images, so every batch " +
                 $"repeats images. Set train.batch_size to {Split.Train.Count} or less.");
         var sample = TransformPipeline.Create(Config.TrainTransforms).Apply(Split.Train.Load(0), SeededRandom.For(train.Seed, 0xA06, 0, 0));
         var (perImage, fixedBytes) = MemoryEstimate.Training(Model, sample.Height, sample.Width);
-        double need = perImage * train.BatchSize + fixedBytes;
+        double need = perImage * TrainLoader.LocalBatchSize + fixedBytes;
         if (MemoryInfo.AvailableBytes() is not long available || need <= 0.9 * available) return;
         long fits = Math.Max(0, (long)((0.9 * available - fixedBytes) / perImage));
+        string share = Collective.Size > 1 ? $" ({TrainLoader.LocalBatchSize} per process)" : "";
         throw new SegSharpException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"train.batch_size {train.BatchSize} at {sample.Width}x{sample.Height} needs about {need / (1 << 30):F1} GB to train (estimated from the model), " +
+            $"train.batch_size {train.BatchSize}{share} at {sample.Width}x{sample.Height} needs about {need / (1 << 30):F1} GB to train " +
+            $"(estimated from the model), " +
             $"but {available / (double)(1 << 30):F1} GB of memory are available. Lower train.batch_size (about {fits} fits) or the crop size."));
+    }
+
+    /// <summary>
+    /// libtorch threads per process when several share a machine: the cores this process may run on, divided among the
+    /// machine's processes unless mpirun already bound each to its own cores.
+    /// </summary>
+    private static int CoresPerProcess()
+    {
+        int allowed = Environment.ProcessorCount;
+        bool bound = CpuInfo.OnlineCores is int online && allowed < online;
+        return Math.Max(1, bound ? allowed : allowed / OpenMpi.LocalSize);
     }
 
     private void ReportUnpaired()
@@ -252,7 +315,7 @@ public sealed class TrainingSession : IDisposable
             throw new SegSharpException($"{change}; resuming would train one model on two datasets. Restore the data, train into another output.dir, " +
                 "or pass --allow-data-change to continue anyway (recorded in the run's warnings.txt).");
         string line = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z at step {restored.GlobalStep}: {change}; continued with --allow-data-change.";
-        File.AppendAllText(Run.File("warnings.txt"), line + "\n");
+        if (Collective.IsRoot) File.AppendAllText(Run.File("warnings.txt"), line + "\n");
         Report($"warning: {change}; continuing as --allow-data-change asks (recorded in warnings.txt).");
         return restored with { DatasetSha256 = DatasetSha256 };
     }

@@ -20,6 +20,9 @@ public sealed record TrainingState
     public bool Finished { get; init; }
     public string ConfigHash { get; init; } = "";
 
+    /// <summary>Processes that trained the run (mpirun -np N); a resume must use as many.</summary>
+    public int WorldSize { get; init; } = 1;
+
     /// <summary>SHA-256 of the dataset's content when the run started (empty in checkpoints from before this was kept).</summary>
     public string DatasetSha256 { get; init; } = "";
 

@@ -24,11 +24,12 @@ public static class TrainingWorkflow
     /// <param name="stop">Cancel to finish the current step, checkpoint and return (resumable).</param>
     /// <param name="hooks">More training hooks (e.g. experiment tracking).</param>
     /// <param name="allowDataChange">Resume even when the dataset changed since the run started.</param>
+    /// <param name="collective">The processes training together (mpirun); only rank 0 evaluates afterwards.</param>
     public static TrainingOutcome Run(SegSharpConfig config, ITrainingObserver observer, bool evaluate = true,
-        IEnumerable<ITrainingHook>? hooks = null, bool allowDataChange = false, CancellationToken stop = default)
+        IEnumerable<ITrainingHook>? hooks = null, bool allowDataChange = false, Runtime.ICollective? collective = null, CancellationToken stop = default)
     {
-        var result = new Trainer(config, observer, hooks: hooks, allowDataChange: allowDataChange).Run(stop);
-        if (result.Interrupted || !evaluate) return new TrainingOutcome(result, null);
+        var result = new Trainer(config, observer, hooks: hooks, allowDataChange: allowDataChange, collective: collective).Run(stop);
+        if (result.Interrupted || !evaluate || collective is { IsRoot: false }) return new TrainingOutcome(result, null);
         var checkpoints = result.Run.Checkpoints;
         // best.ckpt exists once a validation improved; without a validation split the last weights are the result,
         // measured on everything there is.

@@ -16,6 +16,29 @@ public class BatchLoaderTests
         return loader.Epoch(epoch, start).ToList();
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Shards_of_a_batch_put_together_are_the_batch_one_process_builds(int shards)
+    {
+        var dataset = new ShapesDataset(count: 21, size: 64);
+        var whole = new BatchLoader(dataset, Augment, batchSize: 8, seed: 11, shuffle: true, workers: 0, prefetch: 1);
+        var parts = Enumerable.Range(0, shards)
+            .Select(s => new BatchLoader(dataset, Augment, batchSize: 8, seed: 11, shuffle: true, workers: 1, prefetch: 1, shard: s, shards: shards))
+            .ToList();
+        Assert.All(parts, p => Assert.Equal(8 / shards, p.LocalBatchSize));
+        foreach (int batch in new[] { 0, 1 })
+        {
+            var expected = whole.Build(2, batch);
+            var built = parts.Select(p => p.Build(2, batch)).ToList();
+            Assert.Equal(expected.Names, built.SelectMany(b => b.Names));
+            // Augmentation is keyed by the place in the whole batch, so the pixels match too, not just the choice of images.
+            Assert.Equal(expected.Images, built.SelectMany(b => b.Images));
+            Assert.Equal(expected.Masks, built.SelectMany(b => b.Masks));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(dataset, Augment, batchSize: 6, seed: 11, shuffle: true, 0, 1, shard: 0, shards: 4));
+    }
+
     [Fact]
     public void Batches_are_identical_for_0_1_and_4_workers()
     {

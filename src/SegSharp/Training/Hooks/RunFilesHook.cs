@@ -22,7 +22,7 @@ internal sealed class RunFilesHook : ITrainingHook
             run.WriteText("config.yaml", $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
         if (fresh || !File.Exists(run.File("environment.json")))
         {
-            var environment = RunEnvironment.Capture(session.Threads);
+            var environment = RunEnvironment.Capture(session.Threads, session.Collective);
             run.WriteJson("environment.json", new { environment, determinism = environment.DeterminismCaveats() });
         }
         if (!fresh && File.Exists(run.File("dataset.json"))) return;

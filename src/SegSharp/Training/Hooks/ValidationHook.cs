@@ -14,7 +14,8 @@ internal sealed class ValidationHook : ITrainingHook
         var train = session.Config.Train;
         bool last = epoch.Epoch == train.Epochs - 1;
         if (session.ValidationLoader is null || ((epoch.Epoch + 1) % train.ValidateEvery != 0 && !last)) return;
-        var result = Validator.Run(session.Model, session.ValidationLoader, session.Loss, session.ClassNames, session.Description.IgnoreIndex);
+        var result = Validator.Run(session.Model, session.ValidationLoader, session.Loss, session.ClassNames, session.Description.IgnoreIndex,
+            collective: session.Collective);
         var metrics = result.Metrics;
         epoch.Record = epoch.Record with
         {
