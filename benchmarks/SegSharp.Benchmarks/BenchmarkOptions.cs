@@ -2,7 +2,7 @@ namespace SegSharp.Benchmarks;
 
 /// <summary>
 /// Command-line options: <c>--threads N</c> (0 = one per core), <c>--quick</c> (a smoke run that writes nothing),
-/// <c>--part unet|deeplab|all</c> (default all; each part writes its own files); <c>--section NAME</c> is internal
+/// <c>--part unet|deeplab|distributed|all</c> (default all; each part writes its own files); <c>--section NAME</c> is internal
 /// (the program starting itself for one section).
 /// </summary>
 public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, string Part = "all")
@@ -18,8 +18,9 @@ public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, 
             if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 0) i++;
             else if (args[i] == "--quick") quick = true;
             else if (args[i] == "--section" && i + 1 < args.Length) section = args[++i];
-            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "all") part = args[++i];
-            else throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), --part unet|deeplab|all, --quick.");
+            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "distributed" or "all") part = args[++i];
+            else
+                throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), --part unet|deeplab|distributed|all, --quick.");
         }
         return new BenchmarkOptions(threads, quick, section, part);
     }

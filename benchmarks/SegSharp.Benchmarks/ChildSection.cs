@@ -28,9 +28,15 @@ public static class ChildSection
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
+        return Parse<T>(section, process.ExitCode, output);
+    }
+
+    /// <summary>The result line of a finished section's output.</summary>
+    public static T Parse<T>(string section, int exitCode, string output)
+    {
         string? line = output.Split('\n').LastOrDefault(l => l.StartsWith(Marker, StringComparison.Ordinal));
-        if (process.ExitCode != 0 || line is null)
-            throw new InvalidOperationException($"Benchmark section '{section}' failed (exit code {process.ExitCode}); its output:\n{output}");
+        if (exitCode != 0 || line is null)
+            throw new InvalidOperationException($"Benchmark section '{section}' failed (exit code {exitCode}); its output:\n{output}");
         return JsonSerializer.Deserialize<T>(line[Marker.Length..], Json)!;
     }
 

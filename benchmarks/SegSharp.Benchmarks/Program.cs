@@ -1,6 +1,7 @@
 // The SegSharp benchmark: throughput, memory and FLOP efficiency of the reference U-Net, the data loader and the
 // full training pipeline, measured in one run, printed, and written to docs/benchmark.json and docs/performance.md.
-// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab] [--quick]
+// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab|distributed]
+// [--quick]
 using System.Globalization;
 using SegSharp.Benchmarks;
 using SegSharp.Configuration;
@@ -16,7 +17,9 @@ int threads = TorchRuntime.ConfigureThreads(options.Threads);
 int steps = options.Quick ? 2 : 5;
 if (options.Section is { } section)
 {
-    if (section.StartsWith("deeplab", StringComparison.Ordinal) || section.StartsWith("profile", StringComparison.Ordinal))
+    if (section is "dp-train" || section.StartsWith("allreduce", StringComparison.Ordinal) || section.StartsWith("compute", StringComparison.Ordinal))
+        DistributedBenchmark.RunChild(section, options.Quick);
+    else if (section.StartsWith("deeplab", StringComparison.Ordinal) || section.StartsWith("profile", StringComparison.Ordinal))
         DeepLabBenchmark.RunChild(section, options.Quick ? 1 : 3);
     else Sections.RunChild(section, root, steps, options.Quick, threads);
     return;
@@ -28,6 +31,11 @@ Show("machine", machine.Describe());
 if (options.Part == "deeplab")
 {
     DeepLabBenchmark.Run(root, threads, options.Quick, Show);
+    return;
+}
+if (options.Part == "distributed")
+{
+    DistributedBenchmark.Run(root, options.Quick, Show);
     return;
 }
 random.manual_seed(1);
@@ -113,4 +121,7 @@ if (!options.Quick)
 
 // 7. DeepLabV3+ against its bare baseline and plain PyTorch, with a per-layer profile (its own block and JSON).
 if (options.Part == "all") DeepLabBenchmark.Run(root, threads, options.Quick, Show);
+
+// 8. Data-parallel training on Open MPI: 1 process against 2 ranks, all-reduce times, scaling projection (its own block and JSON).
+if (options.Part == "all") DistributedBenchmark.Run(root, options.Quick, Show);
 

@@ -61,13 +61,18 @@ public sealed class OpenMpi : ICollective
     public static OpenMpi Initialize()
     {
         if (Instance is not null) return Instance;
-        if (!NativeLibrary.TryLoad(Library, out _) || dlopen(Utf8(Library), RtldNow | RtldGlobal) == IntPtr.Zero)
-            throw new SegSharpException($"Distributed training needs Open MPI, but {Library} was not found. Install it with " +
-                "'apt-get install openmpi-bin' (Debian/Ubuntu) and start training with 'mpirun -np N segsharp train ...'.");
+        if (Missing(Library) is { } missing) throw missing;
         SetDefault("OMPI_MCA_coll_tuned_use_dynamic_rules", "1");
         SetDefault("OMPI_MCA_coll_tuned_allreduce_algorithm", "1");
         return Instance = new OpenMpi();
     }
+
+    /// <summary>The error to show when <paramref name="library"/> cannot be opened (Open MPI not installed); null when it can.</summary>
+    internal static SegSharpException? Missing(string library) =>
+        NativeLibrary.TryLoad(library, out _) && dlopen(Utf8(library), RtldNow | RtldGlobal) != IntPtr.Zero
+            ? null
+            : new SegSharpException($"mpirun started this process for distributed training, but Open MPI's library {library} was not found. " +
+                "Install it with 'apt-get install openmpi-bin' (Debian/Ubuntu), or run segsharp without mpirun to train in one process.");
 
     public void AllReduceSum(Tensor tensor)
     {

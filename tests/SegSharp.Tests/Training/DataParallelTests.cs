@@ -118,15 +118,18 @@ public class DataParallelTests
         var dataset = new ShapesDataset(count: 7, size: 32);
         var classes = dataset.Description.Classes.Select(c => c.Name).ToList();
         var modelConfig = SegSharpConfig.Load(null, new[] { "model.depth=2", "model.width=4" }).Model;
-        ValidationResult Validate(ICollective collective)
+        // Models built up front on this thread (creation draws from libtorch's global generator), all with one set of weights.
+        var models = Enumerable.Range(0, 4).Select(_ => ModelFactory.Create(modelConfig, 3, classes.Count, seed: 9)).ToList();
+        foreach (var copy in models.Skip(1)) copy.load_state_dict(models[0].state_dict());
+        ValidationResult Validate(ICollective collective, SegmentationModel model)
         {
-            using var model = ModelFactory.Create(modelConfig, 3, classes.Count, seed: 9);
             var loader = new BatchLoader(dataset, new TransformPipeline(Array.Empty<IJointTransform>()), batchSize: 2, seed: 1, shuffle: false, 0, 1);
             var loss = new SegSharp.Losses.CrossEntropyLoss(dataset.Description.IgnoreIndex);
             return Validator.Run(model, loader, loss, classes, dataset.Description.IgnoreIndex, collective: collective);
         }
-        var single = Validate(SingleProcess.Instance);
-        var ranks = ThreadGroup.Run<ValidationResult>(3, Validate);
+        var single = Validate(SingleProcess.Instance, models[3]);
+        var ranks = ThreadGroup.Run(3, collective => Validate(collective, models[collective.Rank]));
+        models.ForEach(m => m.Dispose());
         foreach (var r in ranks)
         {
             Assert.Equal(single.Metrics.MeanIoU, r.Metrics.MeanIoU, 12);
