@@ -186,6 +186,24 @@ public static class ElfVersionNeeds
         return weakened;
     }
 
+    /// <summary>The versions of <paramref name="defined"/> that GCC 12's libstdc++ (Debian 12, Ubuntu 22.04) also defines.</summary>
+    public static ISet<string> UpToGcc12(ISet<string> defined)
+    {
+        var result = new HashSet<string>();
+        foreach (var version in defined)
+        {
+            if (Newer(version, "GLIBCXX_3.4.", 30) || Newer(version, "CXXABI_1.3.", 13)) continue;
+            result.Add(version);
+        }
+        return result;
+    }
+
+    // Substring, not a span: MSBuild compiles this file for netstandard2.0, which has no int.TryParse(ReadOnlySpan<char>).
+#pragma warning disable CA1846
+    private static bool Newer(string version, string prefix, int last) =>
+        version.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(version.Substring(prefix.Length), out int n) && n > last;
+#pragma warning restore CA1846
+
     private static bool Contains(IReadOnlyCollection<string> names, string name)
     {
         foreach (var n in names) if (n == name) return true;
@@ -230,6 +248,12 @@ public sealed class WeakenMissingLibStdCxxVersions : Microsoft.Build.Utilities.T
     [Microsoft.Build.Framework.Required]
     public Microsoft.Build.Framework.ITaskItem[] Files { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
 
+    /// <summary>
+    /// For files that leave this machine (packages): patch as if the system's libstdc++ were GCC 12's, the oldest that
+    /// SegSharp supports, whatever this machine has, so the package loads on Debian 12 even when built on a newer system.
+    /// </summary>
+    public bool Portable { get; set; }
+
     public override bool Execute()
     {
         string? system = SystemLibStdCxx.Find();
@@ -240,6 +264,7 @@ public sealed class WeakenMissingLibStdCxxVersions : Microsoft.Build.Utilities.T
             return true;
         }
         var defined = ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(system));
+        if (Portable) defined = ElfVersionNeeds.UpToGcc12(defined);
         foreach (var item in Files)
         {
             string path = item.ItemSpec;

@@ -14,7 +14,7 @@ public static class ConfigDifference
     /// prepare the same batches, how often a checkpoint is written, and everything evaluation does afterwards.
     /// </summary>
     public static readonly IReadOnlyList<string> WeightNeutralKeys =
-        new[] { "output", "data.workers", "data.prefetch", "train.checkpoint_every", "evaluation" };
+        new[] { "output", "data.workers", "data.prefetch", "train.checkpoint_every", "evaluation", "tracking" };
 
     /// <returns>(key, old value, new value) for each differing key, values null where absent, in key order.</returns>
     public static IReadOnlyList<(string Key, string? Old, string? New)> WeightRelevant(string oldYaml, string newYaml)
@@ -33,7 +33,8 @@ public static class ConfigDifference
     private static bool IsWeightNeutral(string key) =>
         WeightNeutralKeys.Any(n => key == n || key.StartsWith(n + ".", StringComparison.Ordinal));
 
-    private static Dictionary<string, string> Flatten(string yaml, string source)
+    /// <summary>Every leaf of a config as "section.key" → value (lists of scalars as "[a, b]", lists of mappings by index).</summary>
+    public static Dictionary<string, string> Flatten(string yaml, string source)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         var root = YamlDocument.ParseMapping(yaml, source, "train:");

@@ -19,6 +19,9 @@ public sealed record SegSharpConfig
     public required TrainConfig Train { get; init; }
     public required EvaluationConfig Evaluation { get; init; }
 
+    /// <summary>Experiment tracking (MLflow); never reaches the weights.</summary>
+    public required TrackingConfig Tracking { get; init; }
+
     /// <summary>Absolute path of the run directory.</summary>
     public required string OutputDirectory { get; init; }
 
@@ -110,17 +113,18 @@ public sealed record SegSharpConfig
         if (optimizer.EncoderLRFactor != 1 && model.Kind != ModelKind.DeepLabV3Plus)
             throw new ConfigException($"{source}: optimizer.encoder_lr_factor applies to DeepLabV3+'s encoder; model.name is unet. Remove it.");
         var evaluation = EvaluationConfig.Read(root.Section("evaluation"));
+        var tracking = TrackingConfig.Read(root.Section("tracking"));
         var output = root.Section("output");
         // Relative output folders are relative to the working directory, where a person runs the command.
         string outputDirectory = Path.GetFullPath(output.GetString("dir", "runs/default"));
         root.Finish();
         var training = new YamlMappingNode();
         foreach (var (key, value) in root.Effective.Children)
-            if (((YamlScalarNode)key).Value != "output") training.Children[key] = value;
+            if (((YamlScalarNode)key).Value is not ("output" or "tracking")) training.Children[key] = value;
         return new SegSharpConfig
         {
             Data = data, TrainTransforms = train, ValidationTransforms = validation, Model = model, Loss = lossTerms,
-            Optimizer = optimizer, Schedule = schedule, Train = trainConfig, Evaluation = evaluation,
+            Optimizer = optimizer, Schedule = schedule, Train = trainConfig, Evaluation = evaluation, Tracking = tracking,
             OutputDirectory = outputDirectory, Source = source, EffectiveYaml = YamlText.Write(root.Effective),
             TrainingHash = Convert.ToHexString(
                 System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(YamlText.Write(training)))).ToLowerInvariant(),

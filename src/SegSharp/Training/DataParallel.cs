@@ -72,16 +72,25 @@ internal sealed class DataParallel
         foreach (var group in _buffers.GroupBy(t => t.dtype)) BroadcastTogether(group.ToList());
     }
 
-    /// <summary>
-    /// The step's mean loss over all processes, and whether any process was asked to stop (a signal can reach ranks a
-    /// step apart; every rank must stop after the same step).
-    /// </summary>
-    public (double Loss, bool Stop) Agree(double loss, bool stop)
+    /// <summary>The step's mean loss over all processes (what rank 0 reports).</summary>
+    public double MeanLoss(double loss)
     {
-        if (_collective.Size == 1) return (loss, stop);
-        Span<double> values = stackalloc double[] { loss, stop ? 1 : 0 };
-        _collective.AllReduceSum(values);
-        return (values[0] / _collective.Size, values[1] > 0);
+        if (_collective.Size == 1) return loss;
+        Span<double> value = stackalloc double[] { loss };
+        _collective.AllReduceSum(value);
+        return value[0] / _collective.Size;
+    }
+
+    /// <summary>
+    /// Whether any process was asked to stop: a signal can reach the processes a step apart, and every one must stop
+    /// after the same step.
+    /// </summary>
+    public bool AnyStop(bool stop)
+    {
+        if (_collective.Size == 1) return stop;
+        Span<long> value = stackalloc long[] { stop ? 1 : 0 };
+        _collective.AllReduceSum(value);
+        return value[0] > 0;
     }
 
     private void BroadcastTogether(IReadOnlyList<Tensor> tensors)

@@ -105,11 +105,13 @@ public sealed class Trainer
             if ((position + 1) % accumulate != 0) continue;
             hooks.GradientsReady(session);
             lr = session.OptimizerStep();
-            (double loss, stopAgreed) = session.Parallel.Agree(accumulated / accumulate, stop.IsCancellationRequested);
+            double loss = session.Parallel.MeanLoss(accumulated / accumulate);
             accumulated = 0;
             session.State = session.State.AfterStep(position + 1, loss, secondsBefore + clock.Elapsed.TotalSeconds);
             var step = new StepReport(epoch, (position + 1) / accumulate, session.StepsPerEpoch, loss, lr, images / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
             hooks.StepCompleted(session, step);
+            // After the step's hooks, so a stop requested by one of them (or by a signal meanwhile) ends this step.
+            stopAgreed = session.Parallel.AnyStop(stop.IsCancellationRequested);
             if (stopAgreed && !step.LastOfEpoch) return (null, true);
         }
         return (session.State.EpochRecord(epoch, lr, session.BatchesPerEpoch * session.TrainLoader.BatchSize), stopAgreed);

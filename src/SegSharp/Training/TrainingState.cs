@@ -20,6 +20,9 @@ public sealed record TrainingState
     public bool Finished { get; init; }
     public string ConfigHash { get; init; } = "";
 
+    /// <summary>The MLflow run this training logs to (empty without tracking), so a resume continues it and a model file names it.</summary>
+    public string TrackingRunId { get; init; } = "";
+
     /// <summary>Processes that trained the run (mpirun -np N); a resume must use as many.</summary>
     public int WorldSize { get; init; } = 1;
 

@@ -1,5 +1,6 @@
 using SegSharp.Configuration;
 using SegSharp.Training;
+using SegSharp.Training.Tracking;
 
 namespace SegSharp.Workflows;
 
@@ -28,13 +29,41 @@ public static class TrainingWorkflow
     public static TrainingOutcome Run(SegSharpConfig config, ITrainingObserver observer, bool evaluate = true,
         IEnumerable<ITrainingHook>? hooks = null, bool allowDataChange = false, Runtime.ICollective? collective = null, CancellationToken stop = default)
     {
-        var result = new Trainer(config, observer, hooks: hooks, allowDataChange: allowDataChange, collective: collective).Run(stop);
-        if (result.Interrupted || !evaluate || collective is { IsRoot: false }) return new TrainingOutcome(result, null);
-        var checkpoints = result.Run.Checkpoints;
-        // best.ckpt exists once a validation improved; without a validation split the last weights are the result,
-        // measured on everything there is.
-        bool validated = File.Exists(checkpoints.BestPath);
-        return new TrainingOutcome(result, EvaluationWorkflow.Run(validated ? checkpoints.BestPath : checkpoints.LastPath,
-            split: validated ? EvaluationSplit.Validation : EvaluationSplit.All, output: result.Run.ReportDirectory));
+        // Experiment tracking is rank 0's, like every other file a run writes.
+        using var tracker = collective is { IsRoot: false } ? null : MlflowTracker.Open(config, observer.Message);
+        var allHooks = tracker is null ? hooks : (hooks ?? Array.Empty<ITrainingHook>()).Prepend(tracker.Hook).ToList();
+        try
+        {
+            var result = new Trainer(config, observer, hooks: allHooks, allowDataChange: allowDataChange, collective: collective).Run(stop);
+            if (result.Interrupted || !evaluate || collective is { IsRoot: false })
+            {
+                tracker?.Finish(result.Interrupted ? "KILLED" : "FINISHED", config.OutputDirectory, RunArtifacts(config.OutputDirectory));
+                return new TrainingOutcome(result, null);
+            }
+            var checkpoints = result.Run.Checkpoints;
+            // best.ckpt exists once a validation improved; without a validation split the last weights are the result,
+            // measured on everything there is.
+            bool validated = File.Exists(checkpoints.BestPath);
+            var outcome = new TrainingOutcome(result, EvaluationWorkflow.Run(validated ? checkpoints.BestPath : checkpoints.LastPath,
+                split: validated ? EvaluationSplit.Validation : EvaluationSplit.All, output: result.Run.ReportDirectory));
+            tracker?.Finish("FINISHED", config.OutputDirectory, RunArtifacts(config.OutputDirectory));
+            return outcome;
+        }
+        catch (Exception) when (tracker is not null)
+        {
+            tracker.Finish("FAILED", config.OutputDirectory, RunArtifacts(config.OutputDirectory));
+            throw;
+        }
+    }
+
+    /// <summary>What goes to MLflow as artifacts: the run's text files and its report folder (not the checkpoints).</summary>
+    private static IEnumerable<string> RunArtifacts(string runDirectory)
+    {
+        foreach (var name in new[] { "config.yaml", "summary.json", "metrics.jsonl", "metrics.csv", "environment.json", "dataset.json" })
+            yield return name;
+        string report = Path.Combine(runDirectory, "report");
+        if (!Directory.Exists(report)) yield break;
+        foreach (var file in Directory.EnumerateFiles(report, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            yield return Path.GetRelativePath(runDirectory, file);
     }
 }

@@ -31,7 +31,8 @@ public class DataParallelTests
             var weightsAfterBroadcast = model.parameters().Select(p => p.detach().clone()).ToList();
             foreach (var p in model.parameters()) p.grad = full_like(p, 10.0 * (collective.Rank + 1)) + arange(p.numel()).view_as(p);
             parallel.AverageGradients();
-            var (loss, stop) = parallel.Agree(collective.Rank == 0 ? 0.5 : 1.5, stop: collective.Rank == 1);
+            double loss = parallel.MeanLoss(collective.Rank == 0 ? 0.5 : 1.5);
+            bool stop = parallel.AnyStop(collective.Rank == 1);
             return (weightsAfterBroadcast, grads: model.parameters().Select(p => p.grad!.clone()).ToList(), parallel.BucketCount, loss, stop);
         });
         foreach (var r in results)

@@ -47,5 +47,9 @@ public sealed class RecordingObserver : ITrainingObserver
 
     public void EpochCompleted(EpochRecord record, bool improved) => Epochs.Add(record);
 
-    public void Message(string text) => Messages.Add(text);
+    /// <summary>Messages may come from background threads (the MLflow sender).</summary>
+    public void Message(string text)
+    {
+        lock (Messages) Messages.Add(text);
+    }
 }

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SegSharp.Training.Tracking;
+
+/// <summary>
+/// An MLflow tracking server through its REST API 2.0 (the endpoints MLflow 2.x and 3.x serve under /api/2.0/mlflow):
+/// experiments/get-by-name and experiments/create, runs/create, runs/get, runs/log-batch, runs/update, and artifact upload
+/// through the server's artifact proxy (PUT /api/2.0/mlflow-artifacts/artifacts/...) for runs whose artifact location is
+/// <c>mlflow-artifacts:/...</c>. Credentials come from MLFLOW_TRACKING_TOKEN (bearer) or MLFLOW_TRACKING_USERNAME and
+/// MLFLOW_TRACKING_PASSWORD (basic), as MLflow's own clients read them.
+/// </summary>
+public sealed class MlflowRestStore : IMlflowStore
+{
+    private readonly HttpClient _http;
+
+    public MlflowRestStore(string uri, TimeSpan? timeout = null)
+    {
+        Uri = uri.TrimEnd('/');
+        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(10) };
+        if (Environment.GetEnvironmentVariable("MLFLOW_TRACKING_TOKEN") is { Length: > 0 } token)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        else if (Environment.GetEnvironmentVariable("MLFLOW_TRACKING_USERNAME") is { Length: > 0 } user)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{Environment.GetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD")}")));
+    }
+
+    public string Uri { get; }
+
+    public (string RunId, string ArtifactUri) StartRun(string experiment, string? runId, string runName, IReadOnlyList<MlflowTag> tags, long startTime)
+    {
+        if (runId is not null)
+        {
+            var existing = Send(HttpMethod.Get, $"runs/get?run_id={System.Uri.EscapeDataString(runId)}", null);
+            Send(HttpMethod.Post, "runs/update", new JsonObject { ["run_id"] = runId, ["status"] = "RUNNING" });
+            return (runId, existing!["run"]!["info"]!["artifact_uri"]?.GetValue<string>() ?? "");
+        }
+        string experimentId = ExperimentId(experiment);
+        var created = Send(HttpMethod.Post, "runs/create", new JsonObject
+        {
+            ["experiment_id"] = experimentId, ["run_name"] = runName, ["start_time"] = startTime, ["tags"] = Pairs(tags),
+        });
+        var info = created!["run"]!["info"]!;
+        return (info["run_id"]!.GetValue<string>(), info["artifact_uri"]?.GetValue<string>() ?? "");
+    }
+
+    public void LogBatch(string runId, IReadOnlyList<MlflowMetric> metrics, IReadOnlyList<MlflowTag> parameters, IReadOnlyList<MlflowTag> tags) =>
+        Send(HttpMethod.Post, "runs/log-batch", new JsonObject
+        {
+            ["run_id"] = runId,
+            ["metrics"] = new JsonArray(metrics.Select(m => (JsonNode)new JsonObject
+            {
+                ["key"] = m.Key, ["value"] = m.Value, ["timestamp"] = m.Timestamp, ["step"] = m.Step,
+            }).ToArray()),
+            ["params"] = Pairs(parameters),
+            ["tags"] = Pairs(tags),
+        });
+
+    public void UploadArtifact(string runId, string artifactUri, string localPath, string artifactPath)
+    {
+        const string proxied = "mlflow-artifacts:";
+        if (!artifactUri.StartsWith(proxied, StringComparison.Ordinal))
+            throw new MlflowRejectedException($"the run's artifact location '{artifactUri}' is not served by the tracking server's artifact proxy " +
+                "(start the server with --serve-artifacts); artifacts stay in the run directory");
+        string path = artifactUri[proxied.Length..].TrimStart('/') + "/" + artifactPath;
+        string url = $"{Uri}/api/2.0/mlflow-artifacts/artifacts/{string.Join('/', path.Split('/').Select(System.Uri.EscapeDataString))}";
+        using var content = new ByteArrayContent(File.ReadAllBytes(localPath));
+        using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = content };
+        Execute(request, $"PUT {artifactPath}");
+    }
+
+    public void EndRun(string runId, string status, long endTime) =>
+        Send(HttpMethod.Post, "runs/update", new JsonObject { ["run_id"] = runId, ["status"] = status, ["end_time"] = endTime });
+
+    public void Dispose() => _http.Dispose();
+
+    private string ExperimentId(string name)
+    {
+        try
+        {
+            var found = Send(HttpMethod.Get, $"experiments/get-by-name?experiment_name={System.Uri.EscapeDataString(name)}", null);
+            return found!["experiment"]!["experiment_id"]!.GetValue<string>();
+        }
+        catch (MlflowRejectedException e) when (e.Message.Contains("RESOURCE_DOES_NOT_EXIST", StringComparison.Ordinal))
+        {
+            var created = Send(HttpMethod.Post, "experiments/create", new JsonObject { ["name"] = name });
+            return created!["experiment_id"]!.GetValue<string>();
+        }
+    }
+
+    private static JsonArray Pairs(IReadOnlyList<MlflowTag> pairs) =>
+        new(pairs.Select(p => (JsonNode)new JsonObject { ["key"] = p.Key, ["value"] = p.Value }).ToArray());
+
+    private JsonNode? Send(HttpMethod method, string endpoint, JsonObject? body)
+    {
+        using var request = new HttpRequestMessage(method, $"{Uri}/api/2.0/mlflow/{endpoint}");
+        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        string text = Execute(request, $"{method} {endpoint.Split('?')[0]}");
+        return text.Length == 0 ? null : JsonNode.Parse(text);
+    }
+
+    private string Execute(HttpRequestMessage request, string what)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = _http.Send(request);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        {
+            throw new MlflowUnavailableException($"{what}: {(e is TaskCanceledException ? "no answer within the timeout" : e.Message)}", e);
+        }
+        using (response)
+        {
+            using var reader = new StreamReader(response.Content.ReadAsStream());
+            string text = reader.ReadToEnd();
+            if (response.IsSuccessStatusCode) return text;
+            string detail = $"{what}: HTTP {(int)response.StatusCode} {ErrorCode(text)}".TrimEnd();
+            if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500) throw new MlflowUnavailableException(detail);
+            throw new MlflowRejectedException(detail);
+        }
+    }
+
+    /// <summary>MLflow's error body: {"error_code": "...", "message": "..."}.</summary>
+    private static string ErrorCode(string body)
+    {
+        try
+        {
+            var node = JsonNode.Parse(body);
+            return $"{node?["error_code"]?.GetValue<string>()} {node?["message"]?.GetValue<string>()}".Trim();
+        }
+        catch (JsonException)
+        {
+            return body.Length > 200 ? body[..200] : body;
+        }
+    }
+}

@@ -1,0 +1,347 @@
+using System.Globalization;
+using System.Text.Json;
+using SegSharp.Configuration;
+using SegSharp.Foundation;
+using SegSharp.Runtime;
+
+namespace SegSharp.Training.Tracking;
+
+/// <summary>
+/// Logs a training run to MLflow: the run (created, or continued on resume), tags, the flattened effective config as
+/// params, each epoch's metrics at its global step, then the config, summary, metrics and report as artifacts and the
+/// final status. Training never waits for MLflow: every operation is appended to <c>RUN/mlflow-outbox.jsonl</c> and sent
+/// by a background thread, which retries with back-off while the store is down or failing and drops a request only
+/// when the store refuses it (4xx). What is not sent by the end stays in the outbox and goes out when the run is
+/// started again. <c>RUN/mlflow.json</c> holds the run's id and the last step logged, so a resume never logs a step twice.
+/// </summary>
+public sealed class MlflowTracker : IDisposable
+{
+    /// <summary>MLflow's LogBatch limits per request.</summary>
+    public const int MaxMetrics = 1000, MaxParams = 100, MaxTags = 100;
+
+    /// <summary>Longest param value sent (MLflow 2.x and later keep 6000 characters).</summary>
+    public const int MaxParamLength = 6000;
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly IMlflowStore _store;
+    private readonly string _statePath, _outboxPath, _experiment, _runName;
+    private readonly Action<string> _report;
+    private readonly TimeSpan _flush;
+    private readonly object _gate = new();
+    private readonly List<MlflowOperation> _queue = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _sender;
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private TrackingState _state;
+    private bool _finished;
+
+    private MlflowTracker(IMlflowStore store, string runDirectory, string experiment, string runName, TimeSpan flush, Action<string> report)
+    {
+        _store = store;
+        _experiment = experiment;
+        _runName = runName;
+        _flush = flush;
+        _report = report;
+        Directory.CreateDirectory(runDirectory);
+        _statePath = Path.Combine(runDirectory, "mlflow.json");
+        _outboxPath = Path.Combine(runDirectory, "mlflow-outbox.jsonl");
+        _state = File.Exists(_statePath) ? JsonSerializer.Deserialize<TrackingState>(File.ReadAllText(_statePath), Json)! : new TrackingState();
+        if (File.Exists(_outboxPath))
+            _queue.AddRange(File.ReadAllLines(_outboxPath).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<MlflowOperation>(l, Json)!));
+        _sender = new Thread(Send) { IsBackground = true, Name = "SegSharp MLflow sender" };
+        _sender.Start();
+    }
+
+    /// <summary>
+    /// The training hook that feeds this tracker. The tracker outlives the trainer (the report and the final status come
+    /// after training), so the trainer gets this forwarder, not the tracker to dispose.
+    /// </summary>
+    public ITrainingHook Hook => new Forwarder(this);
+
+    /// <summary>The MLflow run's id once the store has created it (null before, or while the store is unreachable).</summary>
+    public string? RunId => _state.RunId;
+
+    public string StoreUri => _store.Uri;
+
+    /// <summary>Operations not yet acknowledged by the store.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate) return _queue.Count;
+        }
+    }
+
+    /// <summary>
+    /// A tracker for <paramref name="config"/> when tracking is on (<c>tracking.mlflow.uri</c>, else MLFLOW_TRACKING_URI);
+    /// null otherwise. <paramref name="report"/> receives the few lines a person should see (one warning per kind of failure).
+    /// </summary>
+    public static MlflowTracker? Open(SegSharpConfig config, Action<string> report, IMlflowStore? store = null)
+    {
+        var tracking = config.Tracking;
+        string uri = tracking.MlflowUri.Length > 0 ? tracking.MlflowUri : Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") ?? "";
+        if (uri.Length == 0 && store is null) return null;
+        store ??= uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? new MlflowRestStore(uri)
+            : uri.StartsWith("file:", StringComparison.Ordinal)
+                ? new MlflowFileStore(uri)
+                : throw new SegSharpException($"tracking.mlflow.uri (or MLFLOW_TRACKING_URI) '{uri}' is not a tracking store SegSharp can write: use " +
+                    "http(s)://host:port for an MLflow server or file:./mlruns for MLflow's file-store layout.");
+        string experiment = tracking.MlflowExperiment.Length > 0
+            ? tracking.MlflowExperiment
+            : Environment.GetEnvironmentVariable("MLFLOW_EXPERIMENT_NAME") is { Length: > 0 } name ? name : "segsharp";
+        string runName = tracking.MlflowRunName.Length > 0 ? tracking.MlflowRunName : Path.GetFileName(config.OutputDirectory.TrimEnd('/'));
+        return new MlflowTracker(store, config.OutputDirectory, experiment, runName, TimeSpan.FromSeconds(tracking.MlflowFlushSeconds), report);
+    }
+
+    public void RunStarted(TrainingSession session)
+    {
+        if (_state.RunId is null && session.State.TrackingRunId.Length > 0) SaveState(_state with { RunId = session.State.TrackingRunId });
+        bool fresh = _state.LoggedThroughStep < 0 && session.State.GlobalStep == 0;
+        Enqueue(new MlflowOperation { Kind = "start", Time = Now(), RunName = _runName, Tags = Tags(session) });
+        if (fresh || !_state.ParamsLogged)
+        {
+            var parameters = ConfigDifference.Flatten(session.Config.EffectiveYaml, "the effective config")
+                .OrderBy(p => p.Key, StringComparer.Ordinal)
+                .Select(p => new MlflowTag(p.Key, p.Value.Length > MaxParamLength ? p.Value[..MaxParamLength] : p.Value)).ToList();
+            Enqueue(new MlflowOperation { Kind = "batch", Time = Now(), Params = parameters });
+            SaveState(_state with { ParamsLogged = true });
+        }
+        Remember(session);
+    }
+
+    public void EpochCompleted(TrainingSession session, EpochReport epoch)
+    {
+        var r = epoch.Record;
+        Remember(session);
+        if (r.Step <= _state.LoggedThroughStep) return;
+        long time = Now();
+        var metrics = new List<MlflowMetric>
+        {
+            new("train_loss", r.TrainLoss, time, r.Step), new("lr", r.LR, time, r.Step), new("train_images_per_second", r.ImagesPerSecond, time, r.Step),
+        };
+        void Add(string key, double? value)
+        {
+            if (value is double v && double.IsFinite(v)) metrics.Add(new MlflowMetric(key, v, time, r.Step));
+        }
+        Add("val_loss", r.ValidationLoss);
+        Add("val_mean_iou", r.MeanIoU);
+        Add("val_mean_dice", r.MeanDice);
+        Add("val_pixel_accuracy", r.PixelAccuracy);
+        var names = session.ClassNames;
+        for (int c = 0; c < names.Count; c++)
+        {
+            Add($"val_iou/{Key(names[c])}", r.ClassIoU?.ElementAtOrDefault(c));
+            Add($"val_dice/{Key(names[c])}", r.ClassDice?.ElementAtOrDefault(c));
+        }
+        Enqueue(new MlflowOperation { Kind = "batch", Time = time, Metrics = metrics });
+        SaveState(_state with { LoggedThroughStep = r.Step });
+    }
+
+    public void Interrupted(TrainingSession session, bool atEpochEnd) => Remember(session);
+
+    /// <summary>
+    /// Ends the run: the files to keep as artifacts (paths relative to <paramref name="runDirectory"/>), the status
+    /// (FINISHED, FAILED, KILLED), then waits up to <c>tracking.mlflow.flush_seconds</c> for the store to have everything
+    /// (at most 5 seconds after an interrupt or a failure: the person is waiting for the prompt).
+    /// </summary>
+    public void Finish(string status, string runDirectory, IEnumerable<string> artifacts)
+    {
+        var wait = status == "FINISHED" ? _flush : TimeSpan.FromSeconds(Math.Min(5, _flush.TotalSeconds));
+        if (_finished) return;
+        _finished = true;
+        foreach (var relative in artifacts)
+        {
+            string path = Path.Combine(runDirectory, relative);
+            if (File.Exists(path))
+                Enqueue(new MlflowOperation
+                {
+                    Kind = "artifact", Time = Now(), LocalPath = Path.GetFullPath(path), ArtifactPath = relative.Replace('\\', '/'),
+                });
+        }
+        Enqueue(new MlflowOperation { Kind = "end", Time = Now(), Status = status });
+        var deadline = DateTime.UtcNow + wait;
+        while (Pending > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        StopSender();
+        if (Pending > 0)
+            _report($"warning: MLflow at {_store.Uri} did not take {Pending} request(s) in time; they are kept in {_outboxPath} and sent when this run " +
+                "is started again (segsharp train --resume).");
+    }
+
+    public void Dispose()
+    {
+        StopSender();
+        _store.Dispose();
+        _wake.Dispose();
+        _stop.Dispose();
+    }
+
+    /// <summary>The run's id goes into the training state, so every later checkpoint names the MLflow run.</summary>
+    private void Remember(TrainingSession session)
+    {
+        if (_state.RunId is { } id && session.State.TrackingRunId != id) session.State = session.State with { TrackingRunId = id };
+    }
+
+    private IReadOnlyList<MlflowTag> Tags(TrainingSession session)
+    {
+        string version = RunEnvironment.CurrentSegSharpVersion;
+        int plus = version.IndexOf('+', StringComparison.Ordinal);
+        return new List<MlflowTag>
+        {
+            new("mlflow.runName", _runName), new("mlflow.source.name", "segsharp train"), new("mlflow.source.type", "LOCAL"),
+            new("mlflow.user", Environment.UserName),
+            new("segsharp.version", plus >= 0 ? version[..plus] : version), new("segsharp.git_commit", plus >= 0 ? version[(plus + 1)..] : "unknown"),
+            new("segsharp.dataset", session.Description.Name), new("segsharp.dataset_sha256", session.DatasetSha256),
+            new("segsharp.torchsharp", TorchRuntime.TorchSharpVersion), new("segsharp.libtorch", TorchRuntime.LibTorchVersion),
+            new("segsharp.world_size", session.Collective.Size.ToString(CultureInfo.InvariantCulture)), new("segsharp.run_dir", session.Run.Path),
+        };
+    }
+
+    /// <summary>Metric keys allow letters, digits, '_', '-', '.', ' ' and '/'.</summary>
+    private static string Key(string name) =>
+        new(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' ? c : '_').ToArray());
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private void Enqueue(MlflowOperation operation)
+    {
+        lock (_gate)
+        {
+            File.AppendAllText(_outboxPath, JsonSerializer.Serialize(operation, Json) + "\n");
+            _queue.Add(operation);
+        }
+        _wake.Release();
+    }
+
+    private void SaveState(TrackingState state)
+    {
+        lock (_gate)
+        {
+            _state = state;
+            AtomicFile.WriteAllText(_statePath, JsonSerializer.Serialize(state, Json));
+        }
+    }
+
+    /// <summary>The sender: the oldest operation first, retried with back-off (0.5 s doubling to 30 s) while the store is unavailable.</summary>
+    private void Send()
+    {
+        var backoff = TimeSpan.FromSeconds(0.5);
+        while (!_stop.IsCancellationRequested)
+        {
+            MlflowOperation? next;
+            lock (_gate) next = _queue.FirstOrDefault();
+            if (next is null)
+            {
+                try
+                {
+                    _wake.Wait(_stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
+            }
+            try
+            {
+                Execute(next);
+                backoff = TimeSpan.FromSeconds(0.5);
+            }
+            catch (MlflowUnavailableException e)
+            {
+                Warn("unavailable", $"warning: MLflow at {_store.Uri} is not answering ({e.Message}); training continues, SegSharp retries in the " +
+                    $"background and keeps what is not sent in {_outboxPath}.");
+                if (_stop.Token.WaitHandle.WaitOne(backoff)) return;
+                backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
+                continue;
+            }
+            catch (Exception e) when (e is MlflowRejectedException or IOException or UnauthorizedAccessException)
+            {
+                Warn(next.Kind + e.Message,
+                    $"warning: MLflow at {_store.Uri} refused a '{next.Kind}' request ({e.Message}); it is dropped, training continues.");
+            }
+            lock (_gate)
+            {
+                _queue.RemoveAt(0);
+                AtomicFile.WriteAllText(_outboxPath, string.Concat(_queue.Select(o => JsonSerializer.Serialize(o, Json) + "\n")));
+            }
+        }
+    }
+
+    private void Execute(MlflowOperation operation)
+    {
+        if (operation.Kind == "start")
+        {
+            bool reopen = _state.RunId is not null;
+            var (runId, artifactUri) = _store.StartRun(_experiment, _state.RunId, operation.RunName ?? _runName, operation.Tags, operation.Time);
+            SaveState(_state with { RunId = runId, ArtifactUri = artifactUri, Uri = _store.Uri });
+            // A new run got its tags with runs/create; a continued one gets this process's (a newer SegSharp, say).
+            if (reopen)
+                foreach (var chunk in operation.Tags.Chunk(MaxTags)) _store.LogBatch(runId, Array.Empty<MlflowMetric>(), Array.Empty<MlflowTag>(), chunk);
+            return;
+        }
+        string run = _state.RunId ?? throw new MlflowRejectedException("the run was never created");
+        switch (operation.Kind)
+        {
+            case "batch":
+                foreach (var (metrics, parameters, tags) in Requests(operation)) _store.LogBatch(run, metrics, parameters, tags);
+                break;
+            case "artifact":
+                if (File.Exists(operation.LocalPath)) _store.UploadArtifact(run, _state.ArtifactUri ?? "", operation.LocalPath!, operation.ArtifactPath!);
+                break;
+            case "end":
+                _store.EndRun(run, operation.Status ?? "FINISHED", operation.Time);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// One batch operation as log-batch requests within MLflow's limits: params in hundreds, tags in hundreds, metrics in
+    /// thousands, each request of one kind (so none exceeds 1000 items in total).
+    /// </summary>
+    internal static IEnumerable<(MlflowMetric[] Metrics, MlflowTag[] Params, MlflowTag[] Tags)> Requests(MlflowOperation operation)
+    {
+        foreach (var chunk in operation.Params.Chunk(MaxParams)) yield return (Array.Empty<MlflowMetric>(), chunk, Array.Empty<MlflowTag>());
+        foreach (var chunk in operation.Tags.Chunk(MaxTags)) yield return (Array.Empty<MlflowMetric>(), Array.Empty<MlflowTag>(), chunk);
+        foreach (var chunk in operation.Metrics.Chunk(MaxMetrics)) yield return (chunk, Array.Empty<MlflowTag>(), Array.Empty<MlflowTag>());
+    }
+
+    private void Warn(string kind, string message)
+    {
+        lock (_warned)
+            if (!_warned.Add(kind)) return;
+        _report(message);
+    }
+
+    private void StopSender()
+    {
+        if (_stop.IsCancellationRequested) return;
+        _stop.Cancel();
+        _sender.Join(TimeSpan.FromSeconds(15));
+    }
+
+    private sealed class Forwarder(MlflowTracker tracker) : ITrainingHook
+    {
+        public void RunStarted(TrainingSession session) => tracker.RunStarted(session);
+
+        public void EpochCompleted(TrainingSession session, EpochReport epoch) => tracker.EpochCompleted(session, epoch);
+
+        public void Interrupted(TrainingSession session, bool atEpochEnd) => tracker.Interrupted(session, atEpochEnd);
+    }
+
+    /// <summary>RUN/mlflow.json.</summary>
+    private sealed record TrackingState
+    {
+        public string? Uri { get; init; }
+
+        public string? RunId { get; init; }
+
+        public string? ArtifactUri { get; init; }
+
+        public long LoggedThroughStep { get; init; } = -1;
+
+        public bool ParamsLogged { get; init; }
+    }
+}
