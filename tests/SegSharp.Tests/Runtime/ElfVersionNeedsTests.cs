@@ -69,4 +69,18 @@ public class ElfVersionNeedsTests
         Assert.Equal(!defined.Contains("GLIBCXX_3.4.32"), need.IsWeak);
         Assert.False(ElfVersionNeeds.ReadNeeds(File.ReadAllBytes(NuGetBridge())).Single(n => n.Version == "GLIBCXX_3.4.32").IsWeak);
     }
+
+    [Fact]
+    public void The_portable_baseline_is_GCC_12_s_libstdcxx_whatever_this_system_has()
+    {
+        var sample = new HashSet<string> { "GLIBCXX_3.4", "GLIBCXX_3.4.30", "GLIBCXX_3.4.31", "GLIBCXX_3.4.32", "CXXABI_1.3.13", "CXXABI_1.3.15", "GCC_3.0" };
+        Assert.Equal(new[] { "CXXABI_1.3.13", "GCC_3.0", "GLIBCXX_3.4", "GLIBCXX_3.4.30" }, ElfVersionNeeds.UpToGcc12(sample).Order(StringComparer.Ordinal));
+        // A GCC 13 system: this one's libstdc++ versions plus 3.4.31 and 3.4.32.
+        var newer = ElfVersionNeeds.ReadDefinitions(File.ReadAllBytes(SystemLibStdCxx.Find()!));
+        newer.UnionWith(new[] { "GLIBCXX_3.4.31", "GLIBCXX_3.4.32" });
+        // Patched for that baseline, the bridge's GLIBCXX_3.4.32 need (a marker only) becomes weak even where the system defines it.
+        var elf = File.ReadAllBytes(NuGetBridge());
+        Assert.Empty(ElfVersionNeeds.WeakenMissing(elf.ToArray(), "libstdc++.so.6", newer));
+        Assert.Equal(new[] { "GLIBCXX_3.4.32" }, ElfVersionNeeds.WeakenMissing(elf, "libstdc++.so.6", ElfVersionNeeds.UpToGcc12(newer)));
+    }
 }
