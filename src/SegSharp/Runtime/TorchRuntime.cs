@@ -16,6 +16,7 @@ public static class TorchRuntime
     {
         try
         {
+            PreloadForForeignHost();
             torch.InitializeDeviceType(DeviceType.CPU);
             if (Interlocked.Exchange(ref LogLevelApplied, 1) == 0) NativeLogLevel.TrySet(NativeLogsShown ? NativeLogLevel.Info : NativeLogLevel.Error);
         }
@@ -24,6 +25,55 @@ public static class TorchRuntime
             throw new SegSharpException(Explain(e));
         }
     }
+
+    /// <summary>
+    /// In a host that is not SegSharp's own application (a .NET Interactive notebook that references SegSharp.dll from a
+    /// build folder), the host's dependency file knows nothing of libtorch, so TorchSharp would look for its native
+    /// bridge beside the host and fail. Loading the build folder's libtorch and its (patched) bridge by path first
+    /// makes TorchSharp find them already mapped: the loader matches them by their library names. Other native
+    /// libraries of the build folder are resolved from it when the host cannot find them.
+    /// </summary>
+    private static void PreloadForForeignHost()
+    {
+        if (Interlocked.Exchange(ref Preloaded, 1) == 1) return;
+        string torchFolder = Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "";
+        string hostFolder = Path.GetDirectoryName(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) != "dotnet"
+            ? p : System.Reflection.Assembly.GetEntryAssembly()?.Location ?? "") ?? "";
+        string native = Path.Combine(torchFolder, "runtimes", "linux-x64", "native");
+        if (!OperatingSystem.IsLinux() || torchFolder.Length == 0 || PathsEqual(torchFolder, hostFolder) || !Directory.Exists(native)) return;
+        foreach (var pattern in new[] { "libgomp*.so*", "libc10.so", "libtorch_cpu.so", "libtorch.so", "libLibTorchSharp.so" })
+            foreach (var file in Directory.EnumerateFiles(native, pattern))
+                System.Runtime.InteropServices.NativeLibrary.TryLoad(file, out _);
+        // The other native libraries (SkiaSharp's for the charts, ONNX Runtime's) are found there when the host's own probing fails.
+        IntPtr Resolve(string name, System.Reflection.Assembly assembly, System.Runtime.InteropServices.DllImportSearchPath? paths)
+        {
+            foreach (var candidate in new[] { name, $"{name}.so", $"lib{name}.so" })
+            {
+                string path = Path.Combine(native, candidate);
+                if (File.Exists(path) && System.Runtime.InteropServices.NativeLibrary.TryLoad(path, out IntPtr handle)) return handle;
+            }
+            return IntPtr.Zero;
+        }
+        void Adopt(System.Reflection.Assembly assembly)
+        {
+            if (assembly.GetName().Name is not ("SkiaSharp" or "HarfBuzzSharp" or "Microsoft.ML.OnnxRuntime")) return;
+            try
+            {
+                System.Runtime.InteropServices.NativeLibrary.SetDllImportResolver(assembly, Resolve);
+            }
+            catch (InvalidOperationException)
+            {
+                // The assembly resolves its own native library.
+            }
+        }
+        AppDomain.CurrentDomain.AssemblyLoad += (_, e) => Adopt(e.LoadedAssembly);
+        foreach (var loaded in AppDomain.CurrentDomain.GetAssemblies()) Adopt(loaded);
+    }
+
+    private static bool PathsEqual(string a, string b) =>
+        string.Equals(Path.GetFullPath(a).TrimEnd('/'), Path.GetFullPath(b).TrimEnd('/'), StringComparison.Ordinal);
+
+    private static int Preloaded;
 
     // libtorch's log level is process-wide native state; these only remember whether it was applied, and how.
     private static int LogLevelApplied;

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace SegSharp.Tests.Documentation;
+
+/// <summary>
+/// notebooks/experiments.ipynb runs headless, every cell, under Debian's jupyter-nbconvert with the repository's .NET
+/// Interactive kernel (local tool manifest dotnet-tools.json, kernelspec in notebooks/kernels), loading SegSharp from the
+/// build output. The stored notebook carries no outputs.
+/// </summary>
+[Collection("training")]
+[Trait("Tier", "EndToEnd")]
+public sealed class NotebookTests : IDisposable
+{
+    private readonly string _folder = TestPaths.TempFolder("notebook");
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void The_experiments_notebook_runs_every_cell_headless_and_shows_curves_tables_and_images()
+    {
+        string notebook = Path.Combine(TestPaths.RepositoryRoot, "notebooks", "experiments.ipynb");
+        using (var stored = JsonDocument.Parse(File.ReadAllText(notebook)))
+            foreach (var cell in stored.RootElement.GetProperty("cells").EnumerateArray().Where(c => c.GetProperty("cell_type").GetString() == "code"))
+                Assert.Equal(0, cell.GetProperty("outputs").GetArrayLength());
+
+        Run("dotnet", "tool", "restore");
+        string executed = Path.Combine(_folder, "executed.ipynb");
+        Run("jupyter", "nbconvert", "--to", "notebook", "--execute", notebook, "--output", executed, "--ExecutePreprocessor.timeout=600");
+
+        using var result = JsonDocument.Parse(File.ReadAllText(executed));
+        var outputs = result.RootElement.GetProperty("cells").EnumerateArray()
+            .Where(c => c.GetProperty("cell_type").GetString() == "code")
+            .SelectMany(c => c.GetProperty("outputs").EnumerateArray()).ToList();
+        Assert.DoesNotContain(outputs, o => o.GetProperty("output_type").GetString() == "error");
+        var html = outputs.Where(o => o.TryGetProperty("data", out var d) && d.TryGetProperty("text/html", out _))
+            .Select(o => string.Concat(o.GetProperty("data").GetProperty("text/html").EnumerateArray().Select(l => l.GetString()))).ToList();
+        // The comparison plot, three overlays, two predictions: PNG images inline; the metrics and metrics.jsonl tables.
+        Assert.True(html.Count(h => h.Contains("data:image/png;base64,", StringComparison.Ordinal)) >= 6, $"{html.Count} html outputs");
+        Assert.Contains(html, h => h.Contains("<th>mIoU</th>", StringComparison.Ordinal) && h.Contains("cross-entropy + Dice", StringComparison.Ordinal));
+        Assert.Contains(html, h => h.Contains("<th>train_loss</th>", StringComparison.Ordinal));
+        string text = string.Concat(outputs.Where(o => o.GetProperty("output_type").GetString() == "stream")
+            .SelectMany(o => o.GetProperty("text").EnumerateArray()).Select(l => l.GetString()));
+        Assert.Contains("libtorch 2.10.0", text, StringComparison.Ordinal);
+        Assert.Contains("pixels per class", text, StringComparison.Ordinal);
+    }
+
+    private void Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = TestPaths.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["JUPYTER_PATH"] = Path.Combine(TestPaths.RepositoryRoot, "notebooks");
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["CI"] = "true";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) process.Kill(entireProcessTree: true);
+        string tail = stderr[^Math.Min(stderr.Length, 4000)..];
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stdout.Result}\n{tail}");
+    }
+}
