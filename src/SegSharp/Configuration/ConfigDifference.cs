@@ -26,6 +26,23 @@ public static class ConfigDifference
             .Where(d => d.Item2 != d.Item3).ToList();
     }
 
+    /// <summary>
+    /// A config stored by an earlier SegSharp (in a checkpoint) with every key this version added filled in with its
+    /// default, which is the earlier behaviour: a run started before <c>train.sync_batch_norm</c> existed resumes as if it
+    /// had said <c>false</c>. Returns the text unchanged when it no longer reads (e.g. its dataset moved).
+    /// </summary>
+    public static string WithCurrentDefaults(string storedYaml)
+    {
+        try
+        {
+            return SegSharpConfig.Parse(storedYaml, "the stored config", Directory.GetCurrentDirectory()).EffectiveYaml;
+        }
+        catch (SegSharpException)
+        {
+            return storedYaml;
+        }
+    }
+
     /// <summary>"optimizer.lr 0.003 → 0.01, train.epochs 12 → 20".</summary>
     public static string Describe(IReadOnlyList<(string Key, string? Old, string? New)> differences) =>
         string.Join(", ", differences.Select(d => $"{d.Key} {d.Old ?? "(unset)"} → {d.New ?? "(unset)"}"));

@@ -252,7 +252,7 @@ public sealed class TrainingSession : IDisposable
             throw new SegSharpException($"Run directory '{Run.Path}' holds a checkpoint of another config. Resume with its own config " +
                 $"('segsharp train --resume {Run.Path}'), or choose another output.dir.");
         }
-        var changed = ConfigDifference.WeightRelevant(found.ConfigYaml, Config.EffectiveYaml);
+        var changed = ConfigDifference.WeightRelevant(ConfigDifference.WithCurrentDefaults(found.ConfigYaml), Config.EffectiveYaml);
         if (changed.Count == 0) return;
         string epochs = changed.Any(d => d.Key == "train.epochs")
             ? " A run cannot be extended: the learning-rate schedule and validation plan span all epochs from the first step."

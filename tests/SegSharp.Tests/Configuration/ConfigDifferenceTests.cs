@@ -27,4 +27,16 @@ public class ConfigDifferenceTests
         var changes = ConfigDifference.WeightRelevant(Yaml(), Yaml("loss.terms=[{ name: cross_entropy }]"));
         Assert.Contains(changes, c => c.Key == "loss.terms.count" && c.Old == "2" && c.New == "1");
     }
+
+    [Fact]
+    public void A_config_stored_before_a_key_existed_resumes_as_that_key_s_default_and_tracking_never_counts()
+    {
+        // A checkpoint of an earlier SegSharp: no train.sync_batch_norm, no tracking section.
+        string stored = string.Join('\n', Yaml().Split('\n').Where(l => !l.Contains("sync_batch_norm", StringComparison.Ordinal)));
+        Assert.Contains(ConfigDifference.WeightRelevant(stored, Yaml()), c => c.Key == "train.sync_batch_norm" && c.Old is null);
+        Assert.Empty(ConfigDifference.WeightRelevant(ConfigDifference.WithCurrentDefaults(stored), Yaml()));
+        // A real change still counts after the defaults are filled in.
+        Assert.NotEmpty(ConfigDifference.WeightRelevant(ConfigDifference.WithCurrentDefaults(stored), Yaml("train.sync_batch_norm=true")));
+        Assert.Empty(ConfigDifference.WeightRelevant(Yaml(), Yaml("tracking.mlflow.uri=file:./mlruns", "tracking.mlflow.experiment=x")));
+    }
 }

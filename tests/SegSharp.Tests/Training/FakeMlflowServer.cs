@@ -48,6 +48,9 @@ public sealed class FakeMlflowServer : IDisposable
 
     public ConcurrentQueue<string> Violations { get; } = new();
 
+    /// <summary>The Authorization header of every request, in order (null where there was none).</summary>
+    public ConcurrentQueue<string?> Authorizations { get; } = new();
+
     /// <summary>"METHOD endpoint" of every request answered successfully, in order.</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
@@ -103,6 +106,7 @@ public sealed class FakeMlflowServer : IDisposable
     {
         var request = context.Request;
         string path = request.Url!.AbsolutePath;
+        Authorizations.Enqueue(request.Headers["Authorization"]);
         byte[] body;
         using (var memory = new MemoryStream())
         {

@@ -46,4 +46,29 @@ public class MlflowRequestTests
         server.Dispose();
         Assert.Throws<MlflowUnavailableException>(() => store.EndRun(runId, "FINISHED", 2));
     }
+
+    [Fact]
+    public void Credentials_come_from_MLflow_s_environment_variables()
+    {
+        using var server = new FakeMlflowServer();
+        try
+        {
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", "secret-token");
+            using (var store = new MlflowRestStore(server.Uri)) store.StartRun("e", null, "r", Array.Empty<MlflowTag>(), 1);
+            Assert.All(server.Authorizations, a => Assert.Equal("Bearer secret-token", a));
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", null);
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_USERNAME", "ann");
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD", "pw");
+            while (server.Authorizations.TryDequeue(out _)) { }
+            using (var store = new MlflowRestStore(server.Uri)) store.StartRun("e", null, "r2", Array.Empty<MlflowTag>(), 1);
+            Assert.All(server.Authorizations, a => Assert.Equal("Basic " + Convert.ToBase64String("ann:pw"u8.ToArray()), a));
+            Assert.NotEmpty(server.Authorizations);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", null);
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_USERNAME", null);
+            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD", null);
+        }
+    }
 }
