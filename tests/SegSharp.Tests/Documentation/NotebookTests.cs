@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace SegSharp.Tests.Documentation;
@@ -45,22 +44,9 @@ public sealed class NotebookTests : IDisposable
         Assert.Contains("pixels per class", text, StringComparison.Ordinal);
     }
 
-    private void Run(string file, params string[] args)
+    private static void Run(string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = TestPaths.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["JUPYTER_PATH"] = Path.Combine(TestPaths.RepositoryRoot, "notebooks");
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        info.Environment["CI"] = "true";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) process.Kill(entireProcessTree: true);
-        string tail = stderr[^Math.Min(stderr.Length, 4000)..];
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stdout.Result}\n{tail}");
+        var environment = new Dictionary<string, string> { ["JUPYTER_PATH"] = Path.Combine(TestPaths.RepositoryRoot, "notebooks") };
+        ChildProcess.Run(file, TestPaths.RepositoryRoot, environment, args);
     }
 }

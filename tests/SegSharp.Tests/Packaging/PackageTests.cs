@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
 using SegSharp.Build;
@@ -100,18 +99,5 @@ public sealed class PackageTests : IDisposable
         Assert.Contains(xml.Descendants(ns + "dependency"), d => d.Attribute("id")!.Value == "TorchSharp-cpu" && d.Attribute("version")!.Value == "[0.107.0]");
     }
 
-    private static string Run(string file, string directory, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["CI"] = "true";
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) process.Kill(entireProcessTree: true);
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr}");
-        return stdout.Result;
-    }
+    private static string Run(string file, string directory, params string[] args) => ChildProcess.Run(file, directory, null, args);
 }
