@@ -76,10 +76,7 @@ public static class CommandLine
     }
 
     /// <summary>"error: ", or under mpirun "error (rank 1 of 4): ", so a line says which process it came from.</summary>
-    public static string ErrorPrefix =>
-        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") is { } rank && Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is { } size
-            ? $"error (rank {rank} of {size}): "
-            : "error: ";
+    public static string ErrorPrefix => Runtime.OpenMpi.LaunchedAs is var (rank, size) ? $"error (rank {rank} of {size}): " : "error: ";
 
     /// <summary>The I/O or permission error inside <paramref name="e"/> (also when a background write wrapped it), or null.</summary>
     private static Exception? FileSystemFailure(Exception e) => e switch

@@ -94,19 +94,8 @@ public sealed class BatchLoader
     /// Batches <paramref name="batches"/> of <paramref name="epoch"/>, in that order, with the same prefetch as
     /// <see cref="Epochs"/> (a process's share of the validation batches, for example).
     /// </summary>
-    public IEnumerable<HostBatch> Batches(int epoch, IReadOnlyList<int> batches, CancellationToken cancellation = default)
-    {
-        if (_workers == 0)
-        {
-            foreach (int batch in batches)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                yield return Build(epoch, batch);
-            }
-            yield break;
-        }
-        foreach (var batch in Prefetched(batches.Count, i => (epoch, batches[(int)i]), cancellation)) yield return batch;
-    }
+    public IEnumerable<HostBatch> Batches(int epoch, IReadOnlyList<int> batches, CancellationToken cancellation = default) =>
+        Stream(batches.Count, i => (epoch, batches[(int)i]), cancellation);
 
     /// <summary>Batches <paramref name="startBatch"/>.. of an epoch, in order; resuming mid-epoch starts later.</summary>
     public IEnumerable<HostBatch> Epoch(int epoch, int startBatch = 0, CancellationToken cancellation = default) =>
@@ -124,17 +113,23 @@ public sealed class BatchLoader
             throw new ArgumentOutOfRangeException(nameof(batchesPerEpoch), batchesPerEpoch, $"must be in 1..{BatchesPerEpoch}");
         long total = (long)(endEpoch - startEpoch) * batchesPerEpoch - startBatch;
         (int Epoch, int Batch) At(long i) => (startEpoch + (int)((startBatch + i) / batchesPerEpoch), (int)((startBatch + i) % batchesPerEpoch));
-        if (_workers == 0)
+        foreach (var batch in Stream(total, At, cancellation)) yield return batch;
+    }
+
+    /// <summary>Batches <c>at(0)</c>..<c>at(total - 1)</c> in order: built on the calling thread without workers, else prefetched.</summary>
+    private IEnumerable<HostBatch> Stream(long total, Func<long, (int Epoch, int Batch)> at, CancellationToken cancellation)
+    {
+        if (_workers > 0)
         {
-            for (long i = 0; i < total; i++)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                var (epoch, batch) = At(i);
-                yield return Build(epoch, batch);
-            }
+            foreach (var batch in Prefetched(total, at, cancellation)) yield return batch;
             yield break;
         }
-        foreach (var batch in Prefetched(total, At, cancellation)) yield return batch;
+        for (long i = 0; i < total; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var (epoch, batch) = at(i);
+            yield return Build(epoch, batch);
+        }
     }
 
     private IEnumerable<HostBatch> Prefetched(long total, Func<long, (int Epoch, int Batch)> at, CancellationToken cancellation)

@@ -48,7 +48,13 @@ public sealed class OpenMpi : ICollective
     public string Implementation { get; }
 
     /// <summary>True when this process was started by Open MPI's mpirun (or another launcher that sets its variables).</summary>
-    public static bool Launched => Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null;
+    public static bool Launched => LaunchedAs is not null;
+
+    /// <summary>This process's rank and the job's size as mpirun set them (before MPI is initialised); null without mpirun.</summary>
+    public static (string Rank, string Size)? LaunchedAs =>
+        Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") is { } rank && Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is { } size
+            ? (rank, size)
+            : null;
 
     /// <summary>Ranks of this job on this machine (mpirun's OMPI_COMM_WORLD_LOCAL_SIZE), 1 without mpirun.</summary>
     public static int LocalSize =>

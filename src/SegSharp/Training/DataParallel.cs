@@ -27,14 +27,13 @@ internal sealed class DataParallel
         _buffers = model.buffers().ToList();
     }
 
-    public int Size => _collective.Size;
-
     /// <summary>All-reduces per step.</summary>
     public int BucketCount => _buckets.Count;
 
     /// <summary>Rank 0's parameters and buffers in every process (a fresh start; a resume loads the same checkpoint everywhere).</summary>
     public void BroadcastWeights(nn.Module model)
     {
+        if (_collective.Size == 1) return;
         using var noGrad = no_grad();
         foreach (var group in model.parameters().Select(p => (Tensor)p).Concat(_buffers).GroupBy(t => t.dtype))
             BroadcastTogether(group.ToList());
