@@ -12,6 +12,15 @@ public sealed record LossTermConfig
     /// <summary>Cross-entropy: label smoothing in [0, 1).</summary>
     public double LabelSmoothing { get; init; }
 
+    /// <summary>Cross-entropy: the U-Net paper's separation weight w0 on gaps between objects (0 = off).</summary>
+    public double BorderWeight { get; init; }
+
+    /// <summary>Cross-entropy: the separation weight's width σ in pixels.</summary>
+    public double BorderSigma { get; init; } = 5;
+
+    /// <summary>Cross-entropy: the class whose 4-connected regions are the objects the separation weight keeps apart.</summary>
+    public int BorderClass { get; init; } = 1;
+
     /// <summary>Dice: additive smoothing of numerator and denominator.</summary>
     public double Smooth { get; init; } = 1.0;
 
@@ -31,6 +40,7 @@ public sealed record LossTermConfig
     internal static LossTermConfig Read(ConfigSection s)
     {
         var kind = s.GetEnum("name", LossKind.CrossEntropy);
+        bool border = s.Has("border_weight") || s.Has("border_sigma") || s.Has("border_class");
         double weight = s.GetDouble("weight", 1.0, 0, 1e6);
         return kind switch
         {
@@ -39,6 +49,9 @@ public sealed record LossTermConfig
                 Kind = kind, Weight = weight,
                 ClassWeights = s.Has("class_weights") ? s.GetDoubles("class_weights", Array.Empty<double>()) : null,
                 LabelSmoothing = s.GetDouble("label_smoothing", 0.0, 0.0, 0.999),
+                BorderWeight = border ? s.GetDouble("border_weight", 0.0, 0.0, 1000.0) : 0.0,
+                BorderSigma = border ? s.GetDouble("border_sigma", 5.0, 0.1, 1000.0) : 5.0,
+                BorderClass = border ? s.GetInt("border_class", 1, 0, 65535) : 1,
             },
             LossKind.Dice => new LossTermConfig
             {

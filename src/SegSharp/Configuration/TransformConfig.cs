@@ -11,11 +11,17 @@ public sealed record TransformConfig
     /// <summary>resize, random_crop, center_crop: [height, width] in pixels.</summary>
     public int[] Size { get; init; } = { 256, 256 };
 
-    /// <summary>hflip, vflip, rotate90: probability of applying.</summary>
+    /// <summary>hflip, vflip, rotate90, elastic: probability of applying.</summary>
     public double P { get; init; } = 0.5;
 
     /// <summary>random_scale: [min, max] scale factor.</summary>
     public double[] Range { get; init; } = { 0.75, 1.25 };
+
+    /// <summary>elastic: displacement nodes per side of the coarse grid (the U-Net paper's 3).</summary>
+    public int Grid { get; init; } = 3;
+
+    /// <summary>elastic: standard deviation of each node's displacement, in pixels (the U-Net paper's 10).</summary>
+    public double Sigma { get; init; } = 10;
 
     /// <summary>color_jitter: maximum relative brightness change.</summary>
     public double Brightness { get; init; } = 0.1;
@@ -45,6 +51,12 @@ public sealed record TransformConfig
             TransformKind.RandomScale => config with { Range = ReadRange(s, config.Range) },
             TransformKind.HorizontalFlip or TransformKind.VerticalFlip or TransformKind.Rotate90 =>
                 config with { P = s.GetDouble("p", config.P, 0, 1) },
+            TransformKind.Elastic => config with
+            {
+                P = s.GetDouble("p", config.P, 0, 1),
+                Grid = s.GetInt("grid", config.Grid, 2, 64),
+                Sigma = s.GetDouble("sigma", config.Sigma, 0, 1000),
+            },
             TransformKind.ColorJitter => config with
             {
                 Brightness = s.GetDouble("brightness", config.Brightness, 0, 1),

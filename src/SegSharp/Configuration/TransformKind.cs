@@ -12,6 +12,7 @@ public enum TransformKind
     [OptionName("hflip")] HorizontalFlip,
     [OptionName("vflip")] VerticalFlip,
     [OptionName("rotate90")] Rotate90,
+    [OptionName("elastic")] Elastic,
     [OptionName("color_jitter")] ColorJitter,
     [OptionName("normalize")] Normalize,
 }

@@ -30,7 +30,7 @@ public sealed class WeightedLoss : ISegmentationLoss
 
     private static ISegmentationLoss Create(LossTermConfig t, long ignoreIndex) => t.Kind switch
     {
-        LossKind.CrossEntropy => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing),
+        LossKind.CrossEntropy => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing, t.BorderWeight, t.BorderSigma, t.BorderClass),
         LossKind.Dice => new DiceLoss(ignoreIndex, t.Smooth, t.ExcludeBackground, t.Mode == DiceMode.Binary),
         LossKind.Focal => new FocalLoss(ignoreIndex, t.Gamma, t.Alpha),
     };

@@ -62,6 +62,14 @@ public sealed class SeededRandom
 
     public bool NextBool(double probability) => NextDouble() < probability;
 
+    /// <summary>Standard normal (Box–Muller; draws two uniforms per value).</summary>
+    public double NextGaussian()
+    {
+        double u = 1.0 - NextDouble();
+        double v = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u)) * Math.Cos(2.0 * Math.PI * v);
+    }
+
     /// <summary>A permutation of 0..n-1 (Fisher–Yates).</summary>
     public int[] Permutation(int n)
     {

@@ -35,6 +35,7 @@ public sealed class TransformPipeline : ISampleTransform
         TransformKind.HorizontalFlip => new Flip(true, c.P),
         TransformKind.VerticalFlip => new Flip(false, c.P),
         TransformKind.Rotate90 => new RandomRotate90(c.P),
+        TransformKind.Elastic => new ElasticDeform(c.Grid, c.Sigma, c.P),
         TransformKind.ColorJitter => new ColorJitter(c.Brightness, c.Contrast, c.Gamma),
         TransformKind.Normalize => new Normalize(c.Mean, c.Std),
     };
