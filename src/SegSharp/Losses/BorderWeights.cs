@@ -76,7 +76,13 @@ public static class BorderWeights
                 right = Math.Max(right, x);
                 for (int k = 0; k < 4; k++)
                 {
-                    int q = k switch { 0 => y > 0 ? p - width : -1, 1 => y < height - 1 ? p + width : -1, 2 => x > 0 ? p - 1 : -1, _ => x < width - 1 ? p + 1 : -1 };
+                    int q = k switch
+                    {
+                        0 => y > 0 ? p - width : -1,
+                        1 => y < height - 1 ? p + width : -1,
+                        2 => x > 0 ? p - 1 : -1,
+                        _ => x < width - 1 ? p + 1 : -1,
+                    };
                     if (q < 0 || labels[q] != 0 || mask[q] != objectClass) continue;
                     labels[q] = id;
                     stack.Push(q);

@@ -34,7 +34,7 @@ public class OptionRegistryTests
     [InlineData("loss.terms[1].mode", "multiclass, binary")]
     [InlineData("optimizer.name", "adam, adamw, sgd")]
     [InlineData("schedule.name", "constant, step, poly, cosine")]
-    [InlineData("transforms.train[0].name", "resize, random_scale, random_crop, center_crop, hflip, vflip, rotate90, color_jitter, normalize")]
+    [InlineData("transforms.train[0].name", "resize, random_scale, random_crop, center_crop, hflip, vflip, rotate90, elastic, color_jitter, normalize")]
     [InlineData("train.precision", "float32, bf16-mixed")]
     [InlineData("train.best_metric", "mean_dice, mean_iou, pixel_accuracy, val_loss")]
     [InlineData("train.device", "cpu")]

@@ -101,7 +101,8 @@ public class ElasticDeformTests
     [Fact]
     public void Config_reads_grid_sigma_and_p_and_refuses_a_grid_of_one()
     {
-        var config = SegSharpConfig.Parse("transforms:\n  train:\n    - { name: elastic, grid: 4, sigma: 8, p: 0.7 }\n", "test.yaml", Directory.GetCurrentDirectory());
+        string yaml = "transforms:\n  train:\n    - { name: elastic, grid: 4, sigma: 8, p: 0.7 }\n";
+        var config = SegSharpConfig.Parse(yaml, "test.yaml", Directory.GetCurrentDirectory());
         var step = Assert.IsType<ElasticDeform>(TransformPipeline.Create(config.TrainTransforms).Steps.Single());
         Assert.Equal(new ElasticDeform(4, 8, 0.7), step);
         var error = Assert.Throws<ConfigException>(() =>
