@@ -27,7 +27,8 @@ public static class PredictCommand
         var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
-        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, precision }) command.Options.Add(option);
+        var threads = new Option<int>("--threads") { Description = "Threads for libtorch or ONNX Runtime (default 0: one per core)." };
+        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, precision, threads }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             string? precisionName = parse.GetValue(precision);
@@ -36,7 +37,8 @@ public static class PredictCommand
                 throw new SegSharpException("predict needs exactly one of --checkpoint FILE.ckpt or --model FILE (.ckpt or .onnx).");
             using var job = PredictionWorkflow.Open((checkpointPath ?? modelPath)!, parse.GetValue(input)!, parse.GetValue(output)!,
                 parse.GetValue(tile), parse.GetValue(overlap), parse.GetValue(tta),
-                precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"), parse.GetValue(overwrite));
+                precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"), parse.GetValue(overwrite),
+                parse.GetValue(threads));
             int written = 0, skipped = 0;
             Terminal.Run($"predicting {job.Files.Count} image(s)", job.Files.Count, progress =>
             {

@@ -1,6 +1,7 @@
 using SegSharp.Configuration;
 using SegSharp.Inference;
 using SegSharp.Models;
+using SegSharp.Runtime;
 
 namespace SegSharp.Workflows;
 
@@ -35,25 +36,28 @@ public sealed class PredictionWorkflow : IDisposable
     /// <param name="flipTta">Average over flips; the model's evaluation.flip_tta applies too.</param>
     /// <param name="precision">null = the model's evaluation.precision; ONNX models run in float32.</param>
     /// <param name="overwrite">Replace masks and overlays that exist in <paramref name="output"/>; without it they are refused.</param>
+    /// <param name="threads">Intra-op threads of libtorch or ONNX Runtime; 0 = one per core.</param>
     public static PredictionWorkflow Open(string model, string input, string output, int? tileSize = null, double? overlap = null,
-        bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false)
+        bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false, int threads = 0)
     {
+        if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
         var files = FolderPredictor.Inputs(input);
         var existing = overwrite ? Array.Empty<string>() : FolderPredictor.ExistingOutputs(files, Path.GetFullPath(output));
         if (existing.Count > 0)
             throw new SegSharpException($"Output '{existing[0]}' exists{(existing.Count > 1 ? $" (and {existing.Count - 1} more)" : "")}; " +
                 "pass --overwrite to replace, or choose another --output.");
         return IsOnnx(model)
-            ? OpenOnnx(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision)
-            : OpenCheckpoint(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision);
+            ? OpenOnnx(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads)
+            : OpenCheckpoint(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads);
     }
 
     /// <summary>Whether <paramref name="model"/> names an ONNX file (by extension) rather than a checkpoint.</summary>
     public static bool IsOnnx(string model) => Path.GetExtension(model).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
     private static PredictionWorkflow OpenCheckpoint(string checkpoint, IReadOnlyList<string> files, string output, int? tileSize, double? overlap,
-        bool flipTta, InferencePrecision? precision)
+        bool flipTta, InferencePrecision? precision, int threads)
     {
+        TorchRuntime.ConfigureThreads(threads);
         var trained = TrainedModel.Load(checkpoint);
         try
         {
@@ -70,12 +74,12 @@ public sealed class PredictionWorkflow : IDisposable
     }
 
     private static PredictionWorkflow OpenOnnx(string path, IReadOnlyList<string> files, string output, int? tileSize, double? overlap, bool flipTta,
-        InferencePrecision? precision)
+        InferencePrecision? precision, int threads)
     {
         if (precision is InferencePrecision.Bfloat16)
             throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
                 "Drop --precision, or predict with the .ckpt.");
-        var model = OnnxModel.Load(path);
+        var model = OnnxModel.Load(path, threads);
         try
         {
             var (tile, tileOverlap, flip) = Settings(model.Evaluation, model.Card.Stride, tileSize, overlap, flipTta);

@@ -24,7 +24,7 @@ public class OnnxPredictionTests
         var (checkpoint, onnx, images) = Exported.Value;
         string folder = TestPaths.TempFolder("onnx-predict");
         var common = new List<string> { "-i", images, "--tile", tile, "--overlap", "0.3" };
-        if (tta) common.Add("--tta");
+        if (tta) common.AddRange(new[] { "--tta", "--threads", "1" });
         var fromCheckpoint = CliProcess.Run(new[] { "predict", "--checkpoint", checkpoint, "-o", Path.Combine(folder, "ckpt"), "--precision", "float32" }
             .Concat(common));
         Assert.True(fromCheckpoint.Code == 0, fromCheckpoint.Error);
@@ -71,6 +71,10 @@ public class OnnxPredictionTests
         (code, _, error) = CliProcess.Run(new[] { "predict", "--model", onnx, "--checkpoint", onnx, "-i", images, "-o", Path.Combine(folder, "out") });
         Assert.Equal(2, code);
         Assert.Contains("exactly one of --checkpoint", error);
+
+        (code, _, error) = CliProcess.Run(new[] { "predict", "--model", onnx, "--threads", "-1", "-i", images, "-o", Path.Combine(folder, "out") });
+        Assert.Equal(2, code);
+        Assert.Contains("--threads -1 is not valid", error);
     }
 
     private static (string, string, string) Export()
