@@ -28,7 +28,8 @@ public static class PredictCommand
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
         var threads = new Option<int>("--threads") { Description = "Threads for libtorch or ONNX Runtime (default 0: one per core)." };
-        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, precision, threads }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, precision, threads })
+            command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             string? precisionName = parse.GetValue(precision);
