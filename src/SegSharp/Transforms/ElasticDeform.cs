@@ -64,9 +64,7 @@ public sealed record ElasticDeform(int Grid, double Sigma, double Probability) :
                 for (int c = 0; c < s.Channels; c++)
                 {
                     int o = c * plane;
-                    float top = s.Image[o + y0 * w + x0] + (s.Image[o + y0 * w + x1] - s.Image[o + y0 * w + x0]) * fx;
-                    float bottom = s.Image[o + y1 * w + x0] + (s.Image[o + y1 * w + x1] - s.Image[o + y1 * w + x0]) * fx;
-                    image[o + p] = top + (bottom - top) * fy;
+                    image[o + p] = Resampling.Bilinear(s.Image, o + y0 * w, o + y1 * w, x0, x1, fy, fx);
                 }
                 mask[p] = s.Mask[(fy < 0.5f ? y0 : y1) * w + (fx < 0.5f ? x0 : x1)];
             }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SegSharp.Transforms;
 
 /// <summary>Pixel resampling shared by the geometric transforms. Image planes are CHW float32; masks HW int.</summary>
@@ -28,14 +30,22 @@ internal static class Resampling
                 float fy = (float)(sy - y0);
                 int row0 = plane + y0 * width, row1 = plane + y1 * width, outRow = outPlane + y * newWidth;
                 for (int x = 0; x < newWidth; x++)
-                {
-                    float top = image[row0 + x0[x]] + (image[row0 + x1[x]] - image[row0 + x0[x]]) * fx[x];
-                    float bottom = image[row1 + x0[x]] + (image[row1 + x1[x]] - image[row1 + x0[x]]) * fx[x];
-                    result[outRow + x] = top + (bottom - top) * fy;
-                }
+                    result[outRow + x] = Bilinear(image, row0, row1, x0[x], x1[x], fy, fx[x]);
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The bilinear blend of four pixels: columns <paramref name="x0"/> and <paramref name="x1"/> of the rows starting at
+    /// <paramref name="row0"/> and <paramref name="row1"/>, weighted by the fractions <paramref name="fy"/> and <paramref name="fx"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Bilinear(float[] image, int row0, int row1, int x0, int x1, float fy, float fx)
+    {
+        float top = image[row0 + x0] + (image[row0 + x1] - image[row0 + x0]) * fx;
+        float bottom = image[row1 + x0] + (image[row1 + x1] - image[row1 + x0]) * fx;
+        return top + (bottom - top) * fy;
     }
 
     /// <summary>Nearest-neighbour resize: every output value is one of the input values, never a blend.</summary>
