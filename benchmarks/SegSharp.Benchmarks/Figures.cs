@@ -42,6 +42,9 @@ public sealed class Figures
     public long PeakRssEpoch2 { get; set; }
     public long PeakRssEpoch10 { get; set; }
 
+    /// <summary>Protected stretches of the pipeline run without the native scalar guard's no-GC region (should be 0).</summary>
+    public long GuardLapses { get; set; }
+
     /// <summary>The reference U-Net's inference in TorchSharp and, exported, in ONNX Runtime (same run, interleaved).</summary>
     public OnnxResult Onnx { get; set; } = new(0, 0, 0, 0);
 
@@ -67,6 +70,9 @@ public sealed class Figures
             $"{Loader:F1} img/s = {LoaderMargin:F1}x the fastest training rate ({Math.Max(PipelineTrain, Train128):F2} img/s)"),
         new Target("full training epoch <= 10% slower than bare steps", PipelineOverhead <= 0.10,
             $"{PipelineEpochSeconds:F2} s vs {BareEpochSeconds:F2} s (+{PipelineOverhead:P1})"),
+        new Target("full pipeline peak RSS <= 1.3 GB (issue 16)", PeakRssEpoch10 <= 1.3e9, $"{PeakRssEpoch10 / 1e9:F3} GB"),
+        new Target("every training step of the pipeline inside the native scalar guard's no-GC region", GuardLapses == 0,
+            $"{GuardLapses} lapses"),
         new Target("peak RSS after epoch 10 within 5% of epoch 2", Math.Abs(RssGrowth) <= 0.05,
             $"{PeakRssEpoch2 / 1e9:F3} -> {PeakRssEpoch10 / 1e9:F3} GB ({RssGrowth:+0.0%;-0.0%})"),
     };

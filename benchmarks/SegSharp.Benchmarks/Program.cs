@@ -101,10 +101,12 @@ figures.PipelineTrain = pipeline.Iterations * pipeline.BatchSize / figures.Pipel
 figures.BareEpochSeconds = pipeline.BareEpochSeconds;
 figures.PeakRssEpoch2 = pipeline.Epochs[1].PeakRss;
 figures.PeakRssEpoch10 = pipeline.Epochs[^2].PeakRss;
+figures.GuardLapses = pipeline.GuardLapses;
 Show("pipeline epoch / bare steps", $"{figures.PipelineEpochSeconds:F2} / {figures.BareEpochSeconds:F2} s = +{figures.PipelineOverhead:P1}");
 Show("  of which: to the first step / after the last", $"{figures.PipelineFirstStepSeconds:F2} / {figures.PipelineEpochEndSeconds:F2} s");
 Show($"pipeline peak RSS after epoch 2 / {pipeline.Epochs.Count - 1}",
-    $"{figures.PeakRssEpoch2 / 1e9:F3} / {figures.PeakRssEpoch10 / 1e9:F3} GB ({figures.RssGrowth:+0.0%;-0.0%})");
+    $"{figures.PeakRssEpoch2 / 1e9:F3} / {figures.PeakRssEpoch10 / 1e9:F3} GB ({figures.RssGrowth:+0.0%;-0.0%}); " +
+    $"scalar-guard lapses {figures.GuardLapses}");
 
 figures.CeilingEndGflops = Measure.ConvolutionCeilingGflops(steps * 2);
 Show("conv ceiling float32 again", $"{figures.CeilingEndGflops:F1} GFLOP/s");

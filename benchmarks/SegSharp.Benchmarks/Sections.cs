@@ -1,5 +1,6 @@
 using SegSharp.Configuration;
 using SegSharp.Data;
+using SegSharp.Runtime;
 using static TorchSharp.torch;
 
 namespace SegSharp.Benchmarks;
@@ -11,7 +12,8 @@ public sealed record TrainResult(double Train, long PeakRss, double Bf16Train);
 
 public sealed record InferResult(double Bare, double SegSharp, double SegSharpBf16);
 
-public sealed record PipelineResult(IReadOnlyList<EpochSample> Epochs, double BareEpochSeconds, int Iterations, int BatchSize);
+/// <param name="GuardLapses">Protected stretches that ran without the native scalar guard's no-GC region (NativeScalarGuard.Lapses).</param>
+public sealed record PipelineResult(IReadOnlyList<EpochSample> Epochs, double BareEpochSeconds, int Iterations, int BatchSize, long GuardLapses);
 
 /// <summary>The sections that run in a fresh process (see <see cref="ChildSection"/>) because their peak RSS is reported.</summary>
 public static class Sections
@@ -82,9 +84,10 @@ public static class Sections
             $"output.dir={Path.Combine(root, "runs", "benchmark", "pipeline")}",
         });
         var samples = PipelineRun.Train(config);
+        long lapses = NativeScalarGuard.Lapses;
         var description = DatasetFactory.Open(config.Data.Dataset).Description;
         double bare = PipelineRun.BareEpochSeconds(config, description.Channels, description.ClassCount, description.IgnoreIndex,
             128, iterations, quick ? 1 : 3);
-        return new PipelineResult(samples, bare, iterations, config.Train.BatchSize);
+        return new PipelineResult(samples, bare, iterations, config.Train.BatchSize, lapses);
     }
 }

@@ -22,6 +22,15 @@ internal static class NativeScalarGuard
     private const long Budget = 240L << 20;
     private static readonly object Gate = new();
     private static int Depth;
+    private static bool Started;
+    private static long LapseCount;
+
+    /// <summary>
+    /// Protected stretches that ran without a no-GC region, since the process started: the region could not start
+    /// (the heap had no room for the budget, e.g. under a tight <c>DOTNET_GCHeapHardLimit</c>) or a GC ended it early
+    /// (the stretch allocated more than the budget). Each is a window for the race described above.
+    /// </summary>
+    public static long Lapses => Interlocked.Read(ref LapseCount);
 
     /// <summary>Protects the calls made until the returned value is disposed.</summary>
     public static Scope Enter()
@@ -35,10 +44,12 @@ internal static class NativeScalarGuard
 
     private static void Start()
     {
+        Started = false;
         if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) return;
         try
         {
-            if (!GC.TryStartNoGCRegion(Budget)) GC.Collect();
+            Started = GC.TryStartNoGCRegion(Budget);
+            if (!Started) Lapse();
         }
         catch (InvalidOperationException)
         {
@@ -46,7 +57,7 @@ internal static class NativeScalarGuard
         }
         catch (ArgumentOutOfRangeException)
         {
-            GC.Collect();
+            Lapse();
         }
         GC.WaitForPendingFinalizers();
     }
@@ -56,18 +67,27 @@ internal static class NativeScalarGuard
         lock (Gate)
         {
             if (--Depth > 0) return;
-            if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+            if (GCSettings.LatencyMode != GCLatencyMode.NoGCRegion)
             {
-                try
-                {
-                    GC.EndNoGCRegion();
-                }
-                catch (InvalidOperationException)
-                {
-                    // The budget was exceeded and the runtime already collected; nothing to end.
-                }
+                if (Started) Interlocked.Increment(ref LapseCount);
+                return;
+            }
+            try
+            {
+                GC.EndNoGCRegion();
+            }
+            catch (InvalidOperationException)
+            {
+                // The budget was exceeded and the runtime collected inside the region.
+                if (Started) Interlocked.Increment(ref LapseCount);
             }
         }
+    }
+
+    private static void Lapse()
+    {
+        Interlocked.Increment(ref LapseCount);
+        GC.Collect();
     }
 
     /// <summary>Ends the protection when disposed.</summary>

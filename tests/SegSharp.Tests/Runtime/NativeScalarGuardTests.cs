@@ -45,6 +45,20 @@ public class NativeScalarGuardTests
     }
 
     [Fact]
+    public void A_stretch_that_allocates_past_the_budget_counts_as_a_lapse()
+    {
+        long before = NativeScalarGuard.Lapses;
+        using (var guard = NativeScalarGuard.Enter())
+        {
+            // 320 MB of live arrays: more than the region's 240 MB budget, so the runtime must collect inside it.
+            var keep = new List<byte[]>();
+            for (int i = 0; i < 320; i++) keep.Add(new byte[1 << 20]);
+            GC.KeepAlive(keep);
+        }
+        Assert.True(NativeScalarGuard.Lapses > before, $"lapses {before} -> {NativeScalarGuard.Lapses}");
+    }
+
+    [Fact]
     public void Libtorch_reports_deterministic_mode_after_enabling_it()
     {
         Assert.True(DeterministicMode.TryEnable());
