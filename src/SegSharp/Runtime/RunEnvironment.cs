@@ -21,6 +21,12 @@ public sealed record RunEnvironment
     /// <summary>Processes training together (mpirun -np N); 1 for a single process.</summary>
     public int WorldSize { get; init; } = 1;
 
+    /// <summary>
+    /// The memory the .NET GC lets its heap use, in MB: the machine's (or container's) memory, or a hard limit in force
+    /// (<c>DOTNET_GCHeapHardLimit</c>; docs/performance.md measures what one does to a run).
+    /// </summary>
+    public long DotNetHeapAvailableMb { get; init; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20;
+
     /// <summary>What carries the collectives between processes, e.g. "Open MPI v4.1.4".</summary>
     public string Collective { get; init; } = SingleProcess.Instance.Implementation;
 
@@ -71,6 +77,7 @@ public sealed record RunEnvironment
         yield return ("device", Device);
         yield return ("deterministic_algorithms", DeterministicAlgorithms?.ToString().ToLowerInvariant() ?? "unavailable");
         yield return ("convolution_kernels", ConvolutionKernels);
+        yield return ("dotnet_heap_available_mb", DotNetHeapAvailableMb.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("world_size", WorldSize.ToString());
         yield return ("collective", Collective);
     }
