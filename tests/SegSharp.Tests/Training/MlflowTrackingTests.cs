@@ -70,11 +70,11 @@ public sealed class MlflowTrackingTests : IDisposable
             Assert.Equal(File.ReadAllBytes(Path.Combine(run, name)), logged.Artifacts[name]);
         Assert.DoesNotContain(logged.Artifacts.Keys, k => k.EndsWith(".ckpt", StringComparison.Ordinal));
 
-        // The run directory names its MLflow run (what resume reads); a checkpoint names it once the background sender
-        // has created the run, so one written before that carries no id, never another; nothing is left to send.
+        // The run directory names its MLflow run (what resume reads), and so does the final checkpoint (the tracker waits
+        // for the background sender's id before the last epoch is checkpointed); nothing is left to send.
         Assert.Contains(logged.Id, File.ReadAllText(Path.Combine(run, "mlflow.json")), StringComparison.Ordinal);
         var checkpoint = Checkpoint.Parse(File.ReadAllBytes(Path.Combine(run, "checkpoints", "last.ckpt")));
-        Assert.Contains(checkpoint.State.TrackingRunId, new[] { "", logged.Id });
+        Assert.Equal(logged.Id, checkpoint.State.TrackingRunId);
         Assert.Equal("", File.ReadAllText(Path.Combine(run, "mlflow-outbox.jsonl")));
     }
 

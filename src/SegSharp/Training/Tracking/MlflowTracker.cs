@@ -140,6 +140,19 @@ public sealed class MlflowTracker : IDisposable
         SaveState(_state with { LoggedThroughStep = r.Step });
     }
 
+    /// <summary>
+    /// Before the final epoch is recorded and checkpointed: the last checkpoint should name the MLflow run, so a model file
+    /// can be traced to it. The store creates the run in the background; give it a moment, bounded (a store that is down
+    /// costs at most 5 seconds, once).
+    /// </summary>
+    public void EpochTrained(TrainingSession session, EpochReport epoch)
+    {
+        if (epoch.Epoch + 1 < session.Config.Train.Epochs || Volatile.Read(ref _state).RunId is not null) return;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Min(5, _flush.TotalSeconds));
+        while (Volatile.Read(ref _state).RunId is null && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Remember(session);
+    }
+
     public void Interrupted(TrainingSession session, bool atEpochEnd) => Remember(session);
 
     /// <summary>
@@ -325,6 +338,8 @@ public sealed class MlflowTracker : IDisposable
     private sealed class Forwarder(MlflowTracker tracker) : ITrainingHook
     {
         public void RunStarted(TrainingSession session) => tracker.RunStarted(session);
+
+        public void EpochTrained(TrainingSession session, EpochReport epoch) => tracker.EpochTrained(session, epoch);
 
         public void EpochCompleted(TrainingSession session, EpochReport epoch) => tracker.EpochCompleted(session, epoch);
 
