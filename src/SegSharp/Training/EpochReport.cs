@@ -4,7 +4,8 @@ namespace SegSharp.Training;
 /// One finished epoch as hooks see it: its metrics line, which validation fills in during
 /// <see cref="ITrainingHook.EpochTrained"/>, and what validation decided.
 /// </summary>
-public sealed class EpochReport(int epoch, EpochRecord record)
+/// <param name="lastScheduled">The schedule's last epoch (train.epochs).</param>
+public sealed class EpochReport(int epoch, EpochRecord record, bool lastScheduled = false)
 {
     /// <summary>0-based.</summary>
     public int Epoch { get; } = epoch;
@@ -15,4 +16,7 @@ public sealed class EpochReport(int epoch, EpochRecord record)
 
     /// <summary>Early stopping ends the run after this epoch.</summary>
     public bool StopEarly { get; set; }
+
+    /// <summary>The run ends after this epoch: the schedule's last, or stopped early (known once validation has run).</summary>
+    public bool EndsRun => lastScheduled || StopEarly;
 }

@@ -67,10 +67,10 @@ public sealed class Trainer
                 hooks.EpochStarted(session, epoch);
                 var (record, stopAgreed) = TrainEpoch(session, hooks, batches, epoch, stop);
                 if (record is null) return Interrupt(session, hooks, atEpochEnd: false);
-                var report = new EpochReport(epoch, record);
+                var report = new EpochReport(epoch, record, lastScheduled: epoch == _config.Train.Epochs - 1);
                 hooks.EpochTrained(session, report);
                 stoppedEarly = report.StopEarly;
-                session.State = session.State.ClosingEpoch(report.Record, finished: epoch == _config.Train.Epochs - 1 || stoppedEarly);
+                session.State = session.State.ClosingEpoch(report.Record, finished: report.EndsRun);
                 hooks.EpochCompleted(session, report);
                 if (stopAgreed && !session.State.Finished) return Interrupt(session, hooks, atEpochEnd: true);
             }

@@ -141,15 +141,14 @@ public sealed class MlflowTracker : IDisposable
     }
 
     /// <summary>
-    /// Before the final epoch is recorded and checkpointed: the last checkpoint should name the MLflow run, so a model file
-    /// can be traced to it. The store creates the run in the background; give it a moment, bounded (a store that is down
-    /// costs at most 5 seconds, once).
+    /// Before the final epoch (the schedule's last, or an early stop: validation, a built-in hook, has decided by now) is
+    /// recorded and checkpointed: the last checkpoint should name the MLflow run, so a model file can be traced to it. The
+    /// store creates the run in the background; give it a moment, bounded (a store that is down costs at most 5 seconds, once).
     /// </summary>
     public void EpochTrained(TrainingSession session, EpochReport epoch)
     {
-        if (epoch.Epoch + 1 < session.Config.Train.Epochs || Volatile.Read(ref _state).RunId is not null) return;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(Math.Min(5, _flush.TotalSeconds));
-        while (Volatile.Read(ref _state).RunId is null && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        if (!epoch.EndsRun) return;
+        WaitUntil(() => Volatile.Read(ref _state).RunId is not null, ShortWait);
         Remember(session);
     }
 
@@ -162,7 +161,7 @@ public sealed class MlflowTracker : IDisposable
     /// </summary>
     public void Finish(string status, string runDirectory, IEnumerable<string> artifacts)
     {
-        var wait = status == "FINISHED" ? _flush : TimeSpan.FromSeconds(Math.Min(5, _flush.TotalSeconds));
+        var wait = status == "FINISHED" ? _flush : ShortWait;
         if (_finished) return;
         _finished = true;
         foreach (var relative in artifacts)
@@ -175,8 +174,7 @@ public sealed class MlflowTracker : IDisposable
                 });
         }
         Enqueue(new MlflowOperation { Kind = "end", Time = Now(), Status = status });
-        var deadline = DateTime.UtcNow + wait;
-        while (Pending > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        WaitUntil(() => Pending == 0, wait);
         StopSender();
         if (Pending > 0)
             _report($"warning: MLflow at {_store.Uri} did not take {Pending} request(s) in time; they are kept in {_outboxPath} and sent when this run " +
@@ -189,6 +187,16 @@ public sealed class MlflowTracker : IDisposable
         _store.Dispose();
         _wake.Dispose();
         _stop.Dispose();
+    }
+
+    /// <summary>How long a person or a run's end waits for the store at most: 5 seconds, or flush_seconds if shorter.</summary>
+    private TimeSpan ShortWait => TimeSpan.FromSeconds(Math.Min(5, _flush.TotalSeconds));
+
+    /// <summary>Polls <paramref name="done"/> until it holds or <paramref name="wait"/> has passed.</summary>
+    private static void WaitUntil(Func<bool> done, TimeSpan wait)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        while (!done() && DateTime.UtcNow < deadline) Thread.Sleep(50);
     }
 
     /// <summary>The run's id goes into the training state, so every later checkpoint names the MLflow run.</summary>
