@@ -1,9 +1,14 @@
+using System.Text.RegularExpressions;
+using SegSharp.Configuration;
 using SegSharp.Training.Tracking;
 
 namespace SegSharp.Tests.Training;
 
 public class MlflowRequestTests
 {
+    /// <summary>MLflow 3.6's own rule (mlflow/utils/validation.py) for a name on a Windows server, the stricter of its two.</summary>
+    private static readonly Regex MlflowName = new(@"^[/\w.\- ]*$");
+
     [Fact]
     public void A_large_batch_is_split_into_requests_within_MLflow_s_limits_keeping_every_item_in_order()
     {
@@ -27,42 +32,103 @@ public class MlflowRequestTests
     }
 
     [Fact]
-    public void A_failing_server_is_retried_a_refusing_one_is_not()
+    public void Every_config_path_becomes_a_key_MLflow_accepts_and_reads_back_to_the_same_path()
     {
-        using var server = new FakeMlflowServer { FailWith = 503 };
-        using var store = new MlflowRestStore(server.Uri);
-        var unavailable = Assert.Throws<MlflowUnavailableException>(() => store.StartRun("e", null, "r", Array.Empty<MlflowTag>(), 1));
-        Assert.Contains("HTTP 503", unavailable.Message, StringComparison.Ordinal);
-        server.FailWith = 404;
-        Assert.Throws<MlflowRejectedException>(() => store.EndRun("nope", "FINISHED", 1));
-        server.FailWith = null;
-        var (runId, artifacts) = store.StartRun("e", null, "r", new[] { new MlflowTag("k", "v") }, 1);
-        Assert.Equal($"mlflow-artifacts:/1/{runId}/artifacts", artifacts);
-        // Params cannot change: the server refuses, and that is not worth retrying.
-        store.LogBatch(runId, Array.Empty<MlflowMetric>(), new[] { new MlflowTag("lr", "0.1") }, Array.Empty<MlflowTag>());
-        Assert.Throws<MlflowRejectedException>(() => store.LogBatch(runId, Array.Empty<MlflowMetric>(), new[] { new MlflowTag("lr", "0.2") },
-            Array.Empty<MlflowTag>()));
-        Assert.Single(server.Violations);
-        server.Dispose();
-        Assert.Throws<MlflowUnavailableException>(() => store.EndRun(runId, "FINISHED", 2));
+        var config = SegSharpConfig.Load(TestPaths.Config("camvid-deeplab.yaml"), Array.Empty<string>());
+        var paths = ConfigDifference.Flatten(config.EffectiveYaml, "test").Keys.ToList();
+        Assert.Contains("loss.terms[0].name", paths);
+        Assert.Equal("loss.terms.0.label_smoothing", MlflowKeys.Param("loss.terms[0].label_smoothing"));
+        Assert.Equal("transforms.train.12.size", MlflowKeys.Param("transforms.train[12].size"));
+        foreach (var path in paths)
+        {
+            string key = MlflowKeys.Param(path);
+            Assert.Matches(MlflowName, key);
+            Assert.Equal(key, System.IO.Path.GetFullPath("/" + key)[1..]);    // unchanged by path normalisation
+            Assert.Equal(path, MlflowKeys.ConfigPath(key));
+        }
+        Assert.Equal(paths.Count, paths.Select(MlflowKeys.Param).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("Sky", "val_iou/Sky")]
+    [InlineData("Sign/Symbol", "val_iou/Sign-2f-Symbol")]
+    [InlineData("..", "val_iou/-2e--2e-")]
+    [InlineData("road: wet", "val_iou/road-3a- wet")]
+    [InlineData("Straße-3", "val_iou/Stra-df-e-2d-3")]
+    [InlineData("cat 🐱", "val_iou/cat -1f431-")]
+    [InlineData("a[0]", "val_iou/a-5b-0-5d-")]
+    public void A_class_name_becomes_a_metric_key_MLflow_accepts_and_reads_back(string name, string key)
+    {
+        Assert.Equal(key, MlflowKeys.Metric("val_iou", name));
+        Assert.Matches(MlflowName, key);
+        Assert.Equal(name, MlflowKeys.Unescape(key["val_iou/".Length..]));
+    }
+
+    [Fact]
+    public void A_key_past_MLflow_s_limit_is_cut_and_kept_distinct()
+    {
+        string a = MlflowKeys.Metric("val_iou", new string('a', 300)), b = MlflowKeys.Metric("val_iou", new string('a', 299) + "b");
+        Assert.True(a.Length <= MlflowKeys.MaxLength && b.Length <= MlflowKeys.MaxLength);
+        Assert.NotEqual(a, b);
+        Assert.Matches(MlflowName, a);
+    }
+
+    [Theory]
+    [InlineData("http://", false)]
+    [InlineData("http://[::1", false)]
+    [InlineData("https://", false)]
+    [InlineData("http://localhost:5000", true)]
+    [InlineData("https://mlflow.example.org/prefix/", true)]
+    public void Only_an_http_URL_with_a_host_is_a_tracking_server(string uri, bool valid)
+    {
+        Assert.Equal(valid, MlflowRestStore.IsValid(uri, out string problem));
+        Assert.Equal(valid, problem.Length == 0);
+    }
+
+    [Fact]
+    public void A_reply_that_is_not_MLflow_s_is_unavailable_not_a_crash()
+    {
+        using (var html = new HostileHttpServer(HostileHttpServer.Behaviours.HtmlPage))
+        using (var store = new MlflowRestStore(html.Uri))
+        {
+            var e = Assert.Throws<MlflowUnavailableException>(() => store.StartRun("e", null, "r", Array.Empty<MlflowTag>(), 1));
+            Assert.Contains("the reply is not MLflow's (it starts '<!DOCTYPE html>", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\u001b', e.Message);
+            // https:// to a plain-HTTP port: the TLS handshake fails.
+            using var tls = new MlflowRestStore(html.Uri.Replace("http:", "https:", StringComparison.Ordinal));
+            Assert.Throws<MlflowUnavailableException>(() => tls.StartRun("e", null, "r", Array.Empty<MlflowTag>(), 1));
+        }
+        using (var endless = new HostileHttpServer(HostileHttpServer.Behaviours.EndlessBody))
+        using (var store = new MlflowRestStore(endless.Uri))
+        {
+            var e = Assert.Throws<MlflowUnavailableException>(() => store.StartRun("e", null, "r", Array.Empty<MlflowTag>(), 1));
+            Assert.Contains("larger than 4 MB", e.Message, StringComparison.Ordinal);
+            Thread.Sleep(500);
+            Assert.True(endless.BytesSent < 64L << 20, $"{endless.BytesSent} bytes were taken from an endless reply");
+        }
+        using (var failing = new HostileHttpServer(HostileHttpServer.Behaviours.Unavailable))
+        using (var store = new MlflowRestStore(failing.Uri))
+            Assert.Contains("HTTP 503", Assert.Throws<MlflowUnavailableException>(() => store.EndRun("r", "FINISHED", 1)).Message, StringComparison.Ordinal);
+        using (var hanging = new HostileHttpServer(HostileHttpServer.Behaviours.Hang))
+        using (var store = new MlflowRestStore(hanging.Uri, TimeSpan.FromSeconds(1)))
+            Assert.Contains("no answer", Assert.Throws<MlflowUnavailableException>(() => store.EndRun("r", "FINISHED", 1)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Credentials_come_from_MLflow_s_environment_variables()
     {
-        using var server = new FakeMlflowServer();
+        using var server = new HostileHttpServer(HostileHttpServer.Behaviours.Unavailable);
         try
         {
             Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", "secret-token");
-            using (var store = new MlflowRestStore(server.Uri)) store.StartRun("e", null, "r", Array.Empty<MlflowTag>(), 1);
-            Assert.All(server.Authorizations, a => Assert.Equal("Bearer secret-token", a));
+            using (var store = new MlflowRestStore(server.Uri)) Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
+            Assert.Equal("Bearer secret-token", Assert.Single(server.Authorizations));
             Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", null);
             Environment.SetEnvironmentVariable("MLFLOW_TRACKING_USERNAME", "ann");
             Environment.SetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD", "pw");
             while (server.Authorizations.TryDequeue(out _)) { }
-            using (var store = new MlflowRestStore(server.Uri)) store.StartRun("e", null, "r2", Array.Empty<MlflowTag>(), 1);
-            Assert.All(server.Authorizations, a => Assert.Equal("Basic " + Convert.ToBase64String("ann:pw"u8.ToArray()), a));
-            Assert.NotEmpty(server.Authorizations);
+            using (var store = new MlflowRestStore(server.Uri)) Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
+            Assert.Equal("Basic " + Convert.ToBase64String("ann:pw"u8.ToArray()), Assert.Single(server.Authorizations));
         }
         finally
         {

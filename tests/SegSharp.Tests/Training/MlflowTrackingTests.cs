@@ -1,21 +1,23 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using SegSharp.Configuration;
+using SegSharp.Tests.Cli;
 using SegSharp.Training;
+using SegSharp.Training.Tracking;
 using SegSharp.Workflows;
 
 namespace SegSharp.Tests.Training;
 
 /// <summary>
-/// MLflow tracking of real (tiny) training runs against <see cref="FakeMlflowServer"/>, which checks every request
-/// against MLflow's REST API 2.0 documentation, and against the file-store layout. No real MLflow server was available
-/// to test against (docs/tracking.md).
+/// MLflow tracking of real (tiny) training runs against the real MLflow 3.6 server of ../shared/mlflow-server, read back
+/// through MLflow's own REST API (and, for the file store, MLflow's own Python client), and compared with the run folder.
 /// </summary>
 [Collection("training")]
 [Trait("Tier", "EndToEnd")]
 public sealed class MlflowTrackingTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"segsharp-mlflow-{Guid.NewGuid():N}");
+    private readonly string _root = TestPaths.TempFolder("mlflow");
 
     public void Dispose()
     {
@@ -23,65 +25,83 @@ public sealed class MlflowTrackingTests : IDisposable
     }
 
     [Fact]
-    public void A_run_logs_its_config_tags_epoch_metrics_and_report_and_ends_FINISHED()
+    public void A_run_logs_its_config_tags_epoch_metrics_and_report_to_the_real_server_and_ends_FINISHED()
     {
-        using var server = new FakeMlflowServer();
+        using var server = new MlflowServer();
         string run = Path.Combine(_root, "tracked");
         var config = TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}", "tracking.mlflow.experiment=segsharp-tests");
-        var outcome = TrainingWorkflow.Run(config, new RecordingObserver());
+        var observer = new RecordingObserver();
+        var outcome = TrainingWorkflow.Run(config, observer);
 
-        Assert.Empty(server.Violations);
-        Assert.Equal("1", Assert.Single(server.Experiments).Value);
-        var logged = Assert.Single(server.Runs.Values);
-        Assert.Equal("tracked", logged.Name);
-        Assert.Equal(new[] { "RUNNING", "FINISHED" }, logged.Statuses);
+        Assert.DoesNotContain(observer.Messages, m => m.Contains("MLflow", StringComparison.Ordinal));
+        string runId = Assert.Single(server.RunIds("segsharp-tests"));
+        var logged = server.Run(runId);
+        Assert.Equal("FINISHED", logged.Status);
+        Assert.Equal("tracked", logged.Info["run_name"]!.GetValue<string>());
         Assert.NotNull(logged.EndTime);
 
         // Tags: version, commit, dataset and its content hash, libraries.
         using var dataset = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "dataset.json")));
         Assert.Equal(dataset.RootElement.GetProperty("content_sha256").GetString(), logged.Tags["segsharp.dataset_sha256"]);
         Assert.Equal("shapes", logged.Tags["segsharp.dataset"]);
-        Assert.Equal("tracked", logged.Tags["mlflow.runName"]);
         foreach (var tag in new[] { "segsharp.version", "segsharp.git_commit", "segsharp.torchsharp", "segsharp.libtorch", "segsharp.world_size" })
             Assert.False(string.IsNullOrEmpty(logged.Tags[tag]), tag);
 
-        // Params: the flattened effective config, every key.
+        // Params: every leaf of the effective config arrived, under its MLflow key, and reads back to its config path.
         var flat = ConfigDifference.Flatten(config.EffectiveYaml, "test");
         Assert.Equal(flat.Count, logged.Params.Count);
-        Assert.Equal("2", logged.Params["train.batch_size"]);
+        foreach (var (key, value) in logged.Params) Assert.Equal(flat[MlflowKeys.ConfigPath(key)], value);
+        Assert.Equal("0.2", logged.Params["transforms.train.3.brightness"]);
         Assert.Equal(server.Uri, logged.Params["tracking.mlflow.uri"]);
 
-        // Metrics: one value per epoch at the epoch's global step, equal to metrics.jsonl.
+        // Metrics: every key, one value per epoch at the epoch's global step, equal to metrics.jsonl.
         var history = outcome.Training.State.History;
         Assert.Equal(3, history.Count);
-        foreach (var (key, pick) in new (string, Func<EpochRecord, double?>)[]
+        var classes = new[] { "background", "disc", "square", "triangle" };
+        var expected = new List<(string, Func<EpochRecord, double?>)>
         {
             ("train_loss", r => r.TrainLoss), ("lr", r => r.LR), ("val_loss", r => r.ValidationLoss), ("val_mean_iou", r => r.MeanIoU),
-            ("val_mean_dice", r => r.MeanDice), ("val_pixel_accuracy", r => r.PixelAccuracy), ("val_iou/background", r => r.ClassIoU![0]),
-        })
+            ("val_mean_dice", r => r.MeanDice), ("val_pixel_accuracy", r => r.PixelAccuracy), ("train_images_per_second", r => r.ImagesPerSecond),
+        };
+        for (int c = 0; c < classes.Length; c++)
         {
-            var values = logged.Metrics.Where(m => m.Key == key).ToList();
+            int k = c;
+            expected.Add(($"val_iou/{classes[c]}", r => r.ClassIoU![k]));
+            expected.Add(($"val_dice/{classes[c]}", r => r.ClassDice![k]));
+        }
+        Assert.Equal(expected.Select(e => e.Item1).Order(StringComparer.Ordinal), logged.MetricKeys.Order(StringComparer.Ordinal));
+        foreach (var (key, pick) in expected)
+        {
+            var values = server.History(runId, key);
             Assert.Equal(history.Select(h => h.Step), values.Select(v => v.Step));
             Assert.Equal(history.Select(h => pick(h)!.Value), values.Select(v => v.Value));
         }
 
-        // Artifacts: the run's files and the report, byte for byte; no checkpoints.
-        foreach (var name in new[] { "config.yaml", "summary.json", "metrics.jsonl", "report/report.html", "report/metrics.json", "report/loss.png" })
-            Assert.Equal(File.ReadAllBytes(Path.Combine(run, name)), logged.Artifacts[name]);
-        Assert.DoesNotContain(logged.Artifacts.Keys, k => k.EndsWith(".ckpt", StringComparison.Ordinal));
+        // Artifacts: the run's files and the whole report, byte for byte; no checkpoints.
+        var artifacts = server.Artifacts(runId);
+        var files = new[] { "config.yaml", "summary.json", "metrics.jsonl", "metrics.csv", "environment.json", "dataset.json" }
+            .Concat(Directory.EnumerateFiles(Path.Combine(run, "report"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(run, f)))
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(files, artifacts.Keys.Order(StringComparer.Ordinal));
+        foreach (var name in files) Assert.Equal(File.ReadAllBytes(Path.Combine(run, name)), artifacts[name]);
 
-        // The run directory names its MLflow run (what resume reads), and so does the final checkpoint (the tracker waits
-        // for the background sender's id before the last epoch is checkpointed); nothing is left to send.
-        Assert.Contains(logged.Id, File.ReadAllText(Path.Combine(run, "mlflow.json")), StringComparison.Ordinal);
-        var checkpoint = Checkpoint.Parse(File.ReadAllBytes(Path.Combine(run, "checkpoints", "last.ckpt")));
-        Assert.Equal(logged.Id, checkpoint.State.TrackingRunId);
+        // The run directory and the final checkpoint name the MLflow run; nothing is left to send.
+        Assert.Contains(runId, File.ReadAllText(Path.Combine(run, "mlflow.json")), StringComparison.Ordinal);
+        Assert.Equal(runId, Checkpoint.Parse(File.ReadAllBytes(Path.Combine(run, "checkpoints", "last.ckpt"))).State.TrackingRunId);
         Assert.Equal("", File.ReadAllText(Path.Combine(run, "mlflow-outbox.jsonl")));
+
+        // Starting the finished run again sends nothing: no request reaches the server, its end time stays.
+        int requests = Requests(server);
+        TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}", "tracking.mlflow.experiment=segsharp-tests"),
+            new RecordingObserver(), evaluate: false);
+        Assert.Equal(requests, Requests(server));
+        Assert.Equal(logged.EndTime, server.Run(runId).EndTime);
     }
 
     [Fact]
     public void A_resumed_run_continues_the_same_MLflow_run_without_logging_a_step_twice()
     {
-        using var server = new FakeMlflowServer();
+        using var server = new MlflowServer();
         string run = Path.Combine(_root, "resumed");
         string[] tracking = { $"tracking.mlflow.uri={server.Uri}" };
         using (var cancel = new CancellationTokenSource())
@@ -89,102 +109,196 @@ public sealed class MlflowTrackingTests : IDisposable
             var interrupted = TrainingWorkflow.Run(TinyRun.Config(run, tracking), new RecordingObserver(cancel, cancelAtStep: 6), stop: cancel.Token);
             Assert.True(interrupted.Training.Interrupted);
         }
-        var first = Assert.Single(server.Runs.Values);
-        Assert.Equal("KILLED", first.Statuses[^1]);
+        string runId = Assert.Single(server.RunIds("segsharp"));
+        Assert.Equal("KILLED", server.Run(runId).Status);
 
         TrainingWorkflow.Run(TinyRun.Config(run, tracking), new RecordingObserver());
-        Assert.Empty(server.Violations);
-        Assert.Same(first, Assert.Single(server.Runs.Values));
-        Assert.Single(server.Calls, c => c == "POST mlflow/runs/create");
-        Assert.Equal(new[] { "RUNNING", "KILLED", "RUNNING", "FINISHED" }, first.Statuses);
-        foreach (var metric in first.Metrics.GroupBy(m => m.Key))
-            Assert.Equal(metric.Select(m => m.Step).Distinct().Count(), metric.Count());
-        Assert.Equal(new long[] { 4, 8, 12 }, first.Metrics.Where(m => m.Key == "val_mean_iou").Select(m => m.Step));
+        Assert.Equal(runId, Assert.Single(server.RunIds("segsharp")));
+        Assert.Equal("FINISHED", server.Run(runId).Status);
+        Assert.Equal(new long[] { 4, 8, 12 }, server.History(runId, "val_mean_iou").Select(v => v.Step));
+        Assert.Equal(new long[] { 4, 8, 12 }, server.History(runId, "train_loss").Select(v => v.Step));
     }
 
     [Fact]
-    public void A_server_that_fails_or_hangs_never_stops_training_and_gets_everything_when_the_run_is_started_again()
+    public void A_server_stopped_mid_run_and_restarted_gets_everything_and_training_never_waits()
     {
-        using var server = new FakeMlflowServer { FailWith = 503 };
-        string run = Path.Combine(_root, "offline");
-        string[] tracking = { $"tracking.mlflow.uri={server.Uri}", "tracking.mlflow.flush_seconds=1" };
-        var observer = new RecordingObserver();
-        var offline = TrainingWorkflow.Run(TinyRun.Config(run, tracking), observer, evaluate: false);
-        Assert.False(offline.Training.Interrupted);
-        Assert.Empty(server.Runs);
-        // One warning for the outage, one saying where the unsent data is; nothing else from MLflow.
-        Assert.Single(observer.Messages, m => m.Contains("is not answering", StringComparison.Ordinal) && m.Contains("HTTP 503", StringComparison.Ordinal));
-        Assert.Single(observer.Messages, m => m.Contains("kept in", StringComparison.Ordinal) && m.Contains("mlflow-outbox.jsonl", StringComparison.Ordinal));
-        int pending = File.ReadAllLines(Path.Combine(run, "mlflow-outbox.jsonl")).Length;
-        Assert.True(pending >= 5, $"{pending} operations kept");
-
-        // The server comes back; starting the finished run again sends what was kept, once.
-        server.FailWith = null;
-        TrainingWorkflow.Run(TinyRun.Config(run, tracking.Append("tracking.mlflow.flush_seconds=30").ToArray()), new RecordingObserver(), evaluate: false);
-        Assert.Empty(server.Violations);
-        var logged = Assert.Single(server.Runs.Values);
-        Assert.Equal("FINISHED", logged.Statuses[^1]);
-        Assert.Equal(new long[] { 4, 8, 12 }, logged.Metrics.Where(m => m.Key == "val_mean_iou").Select(m => m.Step));
+        using var server = new MlflowServer();
+        string run = Path.Combine(_root, "outage");
+        var observer = new RecordingObserver(onStep: step =>
+        {
+            if (step == 3) server.Stop();
+            if (step == 9) server.Start();
+        });
+        var outcome = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}"), observer, evaluate: false);
+        Assert.False(outcome.Training.Interrupted);
+        Assert.Single(observer.Messages, m => m.Contains("is not answering", StringComparison.Ordinal));
+        string runId = Assert.Single(server.RunIds("segsharp"));
+        Assert.Equal("FINISHED", server.Run(runId).Status);
+        Assert.Equal(new long[] { 4, 8, 12 }, server.History(runId, "val_mean_iou").Select(v => v.Step));
         Assert.Equal("", File.ReadAllText(Path.Combine(run, "mlflow-outbox.jsonl")));
-
-        // A server that accepts connections and never answers: training does not wait for it.
-        using var hanging = new FakeMlflowServer { Delay = TimeSpan.FromSeconds(60) };
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "hanging"), $"tracking.mlflow.uri={hanging.Uri}", "tracking.mlflow.flush_seconds=0"),
-            new RecordingObserver(), evaluate: false);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), $"training took {clock.Elapsed} with a server that never answers");
     }
 
     [Fact]
-    public void A_file_uri_writes_MLflow_s_file_store_layout()
+    public void A_server_never_up_costs_the_end_of_the_run_seconds_at_most_and_gets_everything_when_the_run_is_started_again()
+    {
+        int port = MlflowServer.FreePort();
+        string run = Path.Combine(_root, "offline");
+        string uri = $"http://127.0.0.1:{port}";
+        var observer = new RecordingObserver();
+        var clock = Stopwatch.StartNew();
+        var offline = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={uri}"), observer, evaluate: false);
+        var tracked = clock.Elapsed;
+        clock.Restart();
+        TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "untracked")), new RecordingObserver(), evaluate: false);
+        var untracked = clock.Elapsed;
+        Assert.False(offline.Training.Interrupted);
+        // flush_seconds is 30 by default: a refused connection must not make the end wait for it.
+        Assert.True(tracked - untracked < TimeSpan.FromSeconds(4), $"tracked {tracked}, untracked {untracked}");
+        Assert.Single(observer.Messages, m => m.Contains("is not answering", StringComparison.Ordinal));
+        Assert.Single(observer.Messages, m => m.Contains("kept in", StringComparison.Ordinal) && m.Contains("mlflow-outbox.jsonl", StringComparison.Ordinal));
+        Assert.True(File.ReadAllLines(Path.Combine(run, "mlflow-outbox.jsonl")).Length >= 5);
+
+        // The server comes up on that port; starting the finished run again sends what was kept, once.
+        using var server = new MlflowServer(port: port);
+        TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={uri}"), new RecordingObserver(), evaluate: false);
+        string runId = Assert.Single(server.RunIds("segsharp"));
+        Assert.Equal("FINISHED", server.Run(runId).Status);
+        Assert.Equal(new long[] { 4, 8, 12 }, server.History(runId, "val_mean_iou").Select(v => v.Step));
+        Assert.Equal("", File.ReadAllText(Path.Combine(run, "mlflow-outbox.jsonl")));
+    }
+
+    [Fact]
+    public void Kill_9_then_the_same_command_continues_the_same_MLflow_run()
+    {
+        using var server = new MlflowServer();
+        string run = Path.Combine(_root, "killed");
+        var environment = new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = server.Uri };
+        var args = CliProcess.TinyTrain(run, "train.epochs=4");
+        args.Add("--no-evaluate");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SegSharp.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["CI"] = "true";
+        info.Environment["MLFLOW_TRACKING_URI"] = server.Uri;
+        using (var child = Process.Start(info)!)
+        {
+            string first = Path.Combine(run, "metrics.jsonl");
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(first) && File.ReadAllLines(first).Length >= 1) && !child.HasExited && clock.Elapsed < TimeSpan.FromSeconds(120))
+                Thread.Sleep(20);
+            Assert.False(child.HasExited, "the run ended before the kill");
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+        }
+        var (code, output, error) = CliProcess.Run(args, environment);
+        Assert.True(code == 0, output + error);
+        string runId = Assert.Single(server.RunIds("segsharp"));
+        Assert.Equal("FINISHED", server.Run(runId).Status);
+        Assert.Equal(new long[] { 4, 8, 12, 16 }, server.History(runId, "val_mean_iou").Select(v => v.Step));
+    }
+
+    [Theory]
+    [InlineData("html")]
+    [InlineData("endless")]
+    [InlineData("http://")]
+    [InlineData("http://[::1")]
+    [InlineData("tls")]
+    public void A_tracking_URI_that_is_not_an_MLflow_server_gets_one_warning_and_training_goes_on(string target)
+    {
+        using var html = new HostileHttpServer(HostileHttpServer.Behaviours.HtmlPage);
+        using var endless = new HostileHttpServer(HostileHttpServer.Behaviours.EndlessBody);
+        string uri = target switch
+        {
+            "html" => html.Uri,
+            "endless" => endless.Uri,
+            "tls" => html.Uri.Replace("http://", "https://", StringComparison.Ordinal),
+            _ => target,
+        };
+        var observer = new RecordingObserver();
+        long before = GC.GetTotalAllocatedBytes();
+        var outcome = TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "hostile"), $"tracking.mlflow.uri={uri}"), observer, evaluate: false);
+        Assert.False(outcome.Training.Interrupted);
+        Assert.Equal(3, outcome.Training.State.History.Count);
+        var warnings = observer.Messages.Where(m => m.Contains("MLflow", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, warnings.Count);    // what went wrong, once; where the unsent data is kept
+        Assert.Contains(warnings, m => m.Contains("kept in", StringComparison.Ordinal));
+        Assert.All(warnings, m => Assert.DoesNotContain('\u001b', m));
+        if (target == "html") Assert.Contains("not MLflow's", warnings[0], StringComparison.Ordinal);
+        if (target == "endless")
+        {
+            Assert.Contains("larger than 4 MB", warnings[0], StringComparison.Ordinal);
+            Assert.True(GC.GetTotalAllocatedBytes() - before < 1L << 30, "the endless reply was read into memory");
+        }
+        if (target.StartsWith("http://", StringComparison.Ordinal)) Assert.Contains("is not a valid http(s) URL", warnings[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_uri_writes_a_file_store_that_MLflow_itself_reads()
     {
         string store = Path.Combine(_root, "mlruns");
         string run = Path.Combine(_root, "filed");
         var outcome = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri=file:{store}", "tracking.mlflow.experiment=shapes study"),
             new RecordingObserver());
 
-        Assert.Contains("name: Default", File.ReadAllText(Path.Combine(store, "0", "meta.yaml")).Replace("'", "", StringComparison.Ordinal));
-        string experiment = Directory.EnumerateDirectories(store).Single(d => Path.GetFileName(d) != "0");
-        var experimentMeta = Meta(Path.Combine(experiment, "meta.yaml"));
-        Assert.Equal("'shapes study'", experimentMeta["name"]);
-        Assert.Equal("active", experimentMeta["lifecycle_stage"]);
-        Assert.Equal($"'{Path.GetFileName(experiment)}'", experimentMeta["experiment_id"]);
-
-        string runFolder = Assert.Single(Directory.EnumerateDirectories(experiment));
-        string runId = Path.GetFileName(runFolder);
-        var meta = Meta(Path.Combine(runFolder, "meta.yaml"));
-        Assert.Equal(runId, meta["run_id"]);
-        Assert.Equal(runId, meta["run_uuid"]);
-        Assert.Equal("3", meta["status"]);                        // FINISHED
-        Assert.Equal("'filed'", meta["run_name"]);
-        Assert.True(long.Parse(meta["end_time"], CultureInfo.InvariantCulture) >= long.Parse(meta["start_time"], CultureInfo.InvariantCulture));
-        Assert.Equal(new Uri(Path.Combine(runFolder, "artifacts")).AbsoluteUri, meta["artifact_uri"]);
-        foreach (var field in new[] { "end_time", "entry_point_name", "experiment_id", "lifecycle_stage", "source_name", "source_type", "source_version",
-            "start_time", "tags", "user_id" })
-            Assert.True(meta.ContainsKey(field), field);
-
-        // metrics/KEY: "timestamp value step" per line, the values of metrics.jsonl.
-        var lines = File.ReadAllLines(Path.Combine(runFolder, "metrics", "val_mean_iou")).Select(l => l.Split(' ')).ToList();
-        Assert.All(lines, l => Assert.Equal(3, l.Length));
+        // MLflow's own client (MlflowClient on the file store), not a reading of the layout by this test.
+        string script = """
+            import json, sys
+            from mlflow.tracking import MlflowClient
+            client = MlflowClient(tracking_uri=sys.argv[1])
+            experiment = client.get_experiment_by_name("shapes study")
+            runs = client.search_runs([experiment.experiment_id])
+            run = runs[0]
+            history = {k: [[m.step, m.value] for m in client.get_metric_history(run.info.run_id, k)] for k in run.data.metrics}
+            artifacts = [f.path for f in client.list_artifacts(run.info.run_id, "report")]
+            print(json.dumps({"runs": len(runs), "status": run.info.status, "name": run.info.run_name, "params": run.data.params,
+                              "tags": run.data.tags, "history": history, "artifacts": artifacts}))
+            """;
+        string shared = Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "mlflow-server"));
+        var environment = new Dictionary<string, string>
+        {
+            ["PYTHONPATH"] = $"{shared}/site:{shared}/src", ["PYTHONDONTWRITEBYTECODE"] = "1", ["MLFLOW_ALLOW_FILE_STORE"] = "true",
+        };
+        string json = ChildProcess.Run("/usr/bin/python3", _root, environment, "-c", script, new Uri(store).AbsoluteUri).Trim().Split('\n')[^1];
+        using var read = JsonDocument.Parse(json);
+        var root = read.RootElement;
+        Assert.Equal(1, root.GetProperty("runs").GetInt32());
+        Assert.Equal("FINISHED", root.GetProperty("status").GetString());
+        Assert.Equal("filed", root.GetProperty("name").GetString());
+        var flat = ConfigDifference.Flatten(File.ReadAllText(Path.Combine(run, "config.yaml")), "test");
+        var parameters = root.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        Assert.Equal(flat.Count, parameters.Count);
+        foreach (var (key, value) in parameters) Assert.Equal(flat[MlflowKeys.ConfigPath(key)], value);
         var history = outcome.Training.State.History;
-        Assert.Equal(history.Select(h => h.MeanIoU!.Value), lines.Select(l => double.Parse(l[1], CultureInfo.InvariantCulture)));
-        Assert.Equal(history.Select(h => h.Step), lines.Select(l => long.Parse(l[2], CultureInfo.InvariantCulture)));
-        Assert.True(File.Exists(Path.Combine(runFolder, "metrics", "val_iou", "background")));
-        Assert.Equal("2", File.ReadAllText(Path.Combine(runFolder, "params", "train.batch_size")));
-        Assert.Equal("filed", File.ReadAllText(Path.Combine(runFolder, "tags", "mlflow.runName")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "report", "report.html")),
-            File.ReadAllBytes(Path.Combine(runFolder, "artifacts", "report", "report.html")));
+        var iou = root.GetProperty("history").GetProperty("val_mean_iou").EnumerateArray().Select(p => (p[0].GetInt64(), p[1].GetDouble())).ToList();
+        Assert.Equal(history.Select(h => (h.Step, h.MeanIoU!.Value)), iou);
+        Assert.Equal(3, root.GetProperty("history").GetProperty("val_iou/disc").GetArrayLength());
+        Assert.Contains("report/report.html", root.GetProperty("artifacts").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal("filed", root.GetProperty("tags").GetProperty("mlflow.runName").GetString());
     }
 
     [Fact]
-    public void An_unknown_tracking_uri_is_refused_with_the_forms_that_work()
+    public void A_refused_item_loses_only_itself_the_rest_of_its_batch_arrives()
     {
-        var config = TinyRun.Config(Path.Combine(_root, "bad"), "tracking.mlflow.uri=ftp://example.org/mlruns");
-        var error = Assert.Throws<SegSharpException>(() => TrainingWorkflow.Run(config, new RecordingObserver()));
-        Assert.Contains("'ftp://example.org/mlruns'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("file:./mlruns", error.Message, StringComparison.Ordinal);
+        using var server = new MlflowServer();
+        using var store = new MlflowRestStore(server.Uri);
+        var (runId, _) = store.StartRun("splitting", null, "r", Array.Empty<MlflowTag>(), 1);
+        store.LogBatch(runId, Array.Empty<MlflowMetric>(), new[] { new MlflowTag("fixed", "1") }, Array.Empty<MlflowTag>());
+        var parameters = Enumerable.Range(0, 98).Select(i => new MlflowTag($"p{i}", $"{i}"))
+            .Append(new MlflowTag("bad[key]", "x"))                     // a key MLflow refuses
+            .Append(new MlflowTag("fixed", "2"))                        // params cannot change
+            .ToArray();
+        var refused = new List<(string Kind, string Key)>();
+        MlflowTracker.LogSplitting(store, runId, (Array.Empty<MlflowMetric>(), parameters, Array.Empty<MlflowTag>()),
+            (kind, key, _) => refused.Add((kind, key)));
+        Assert.Equal(new[] { ("param", "bad[key]"), ("param", "fixed") }, refused);
+        var logged = server.Run(runId).Params;
+        Assert.Equal(99, logged.Count);
+        Assert.Equal("1", logged["fixed"]);
+        Assert.All(Enumerable.Range(0, 98), i => Assert.Equal($"{i}", logged[$"p{i}"]));
     }
 
-    private static Dictionary<string, string> Meta(string path) =>
-        File.ReadAllLines(path).ToDictionary(l => l[..l.IndexOf(": ", StringComparison.Ordinal)], l => l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+    /// <summary>Requests that write to a run, so far (uvicorn logs one line per request).</summary>
+    private static int Requests(MlflowServer server) =>
+        server.Log.Split('\n').Count(l => l.Contains("\"PUT /api/2.0/mlflow-artifacts/", StringComparison.Ordinal) ||
+            new[] { "create", "log-batch", "update" }.Any(e => l.Contains($"\"POST /api/2.0/mlflow/runs/{e} ", StringComparison.Ordinal)));
 }

@@ -25,12 +25,15 @@ public sealed class RecordingObserver : ITrainingObserver
 {
     private readonly CancellationTokenSource? _cancel;
     private readonly long _cancelAtStep;
+    private readonly Action<long>? _onStep;
     private long _steps;
 
-    public RecordingObserver(CancellationTokenSource? cancel = null, long cancelAtStep = -1)
+    /// <param name="onStep">Called on the training thread after each step with the step's number (1-based).</param>
+    public RecordingObserver(CancellationTokenSource? cancel = null, long cancelAtStep = -1, Action<long>? onStep = null)
     {
         _cancel = cancel;
         _cancelAtStep = cancelAtStep;
+        _onStep = onStep;
     }
 
     public List<string> Messages { get; } = new();
@@ -43,6 +46,7 @@ public sealed class RecordingObserver : ITrainingObserver
     public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
     {
         if (++_steps == _cancelAtStep) _cancel?.Cancel();
+        _onStep?.Invoke(_steps);
     }
 
     public void EpochCompleted(EpochRecord record, bool improved) => Epochs.Add(record);

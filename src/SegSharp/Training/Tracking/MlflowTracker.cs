@@ -19,8 +19,8 @@ public sealed class MlflowTracker : IDisposable
     /// <summary>MLflow's LogBatch limits per request.</summary>
     public const int MaxMetrics = 1000, MaxParams = 100, MaxTags = 100;
 
-    /// <summary>Longest param value sent (MLflow 2.x and later keep 6000 characters).</summary>
-    public const int MaxParamLength = 6000;
+    /// <summary>Longest param and tag values sent (MLflow 2.x and later keep 6000 and 8000 characters).</summary>
+    public const int MaxParamLength = 6000, MaxTagLength = 8000;
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -31,11 +31,18 @@ public sealed class MlflowTracker : IDisposable
     private readonly object _gate = new();
     private readonly List<MlflowOperation> _queue = new();
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly ManualResetEventSlim _retryNow = new(false);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _sender;
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
     private TrackingState _state;
-    private bool _finished;
+    private bool _finished, _started;
+
+    /// <summary>The store's last attempt failed (it is down, refusing connections or not MLflow); cleared by a success.</summary>
+    private bool _failing;
+
+    /// <summary>The sender stopped on an error nobody foresaw; nothing more is sent by this process.</summary>
+    private bool _dead;
 
     private MlflowTracker(IMlflowStore store, string runDirectory, string experiment, string runName, TimeSpan flush, Action<string> report)
     {
@@ -50,7 +57,7 @@ public sealed class MlflowTracker : IDisposable
         _state = File.Exists(_statePath) ? JsonSerializer.Deserialize<TrackingState>(File.ReadAllText(_statePath), Json)! : new TrackingState();
         if (File.Exists(_outboxPath))
             _queue.AddRange(File.ReadAllLines(_outboxPath).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<MlflowOperation>(l, Json)!));
-        _sender = new Thread(Send) { IsBackground = true, Name = "SegSharp MLflow sender" };
+        _sender = new Thread(SendSafely) { IsBackground = true, Name = "SegSharp MLflow sender" };
         _sender.Start();
     }
 
@@ -84,7 +91,7 @@ public sealed class MlflowTracker : IDisposable
         string uri = tracking.MlflowUri.Length > 0 ? tracking.MlflowUri : Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") ?? "";
         if (uri.Length == 0 && store is null) return null;
         store ??= uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-            ? new MlflowRestStore(uri)
+            ? MlflowRestStore.IsValid(uri, out string problem) ? new MlflowRestStore(uri) : new UnusableStore(uri, problem)
             : uri.StartsWith("file:", StringComparison.Ordinal)
                 ? new MlflowFileStore(uri)
                 : throw new SegSharpException($"tracking.mlflow.uri (or MLFLOW_TRACKING_URI) '{uri}' is not a tracking store SegSharp can write: use " +
@@ -98,6 +105,7 @@ public sealed class MlflowTracker : IDisposable
 
     public void RunStarted(TrainingSession session)
     {
+        _started = true;
         if (_state.RunId is null && session.State.TrackingRunId.Length > 0) SaveState(_state with { RunId = session.State.TrackingRunId });
         bool fresh = _state.LoggedThroughStep < 0 && session.State.GlobalStep == 0;
         Enqueue(new MlflowOperation { Kind = "start", Time = Now(), RunName = _runName, Tags = Tags(session) });
@@ -105,17 +113,24 @@ public sealed class MlflowTracker : IDisposable
         {
             var parameters = ConfigDifference.Flatten(session.Config.EffectiveYaml, "the effective config")
                 .OrderBy(p => p.Key, StringComparer.Ordinal)
-                .Select(p => new MlflowTag(p.Key, p.Value.Length > MaxParamLength ? p.Value[..MaxParamLength] : p.Value)).ToList();
+                .Select(p => new MlflowTag(MlflowKeys.Param(p.Key), Cut(p.Value, MaxParamLength))).ToList();
             Enqueue(new MlflowOperation { Kind = "batch", Time = Now(), Params = parameters });
             SaveState(_state with { ParamsLogged = true });
         }
+        // Epochs the checkpoint holds that never reached the outbox (a kill between the epoch's checkpoint and this hook).
+        foreach (var epoch in session.State.History) LogEpoch(epoch, session.ClassNames);
         Remember(session);
     }
 
     public void EpochCompleted(TrainingSession session, EpochReport epoch)
     {
-        var r = epoch.Record;
         Remember(session);
+        LogEpoch(epoch.Record, session.ClassNames);
+    }
+
+    /// <summary>An epoch's metrics at its global step, once: a step at or before the last one logged is skipped.</summary>
+    private void LogEpoch(EpochRecord r, IReadOnlyList<string> classNames)
+    {
         if (r.Step <= _state.LoggedThroughStep) return;
         long time = Now();
         var metrics = new List<MlflowMetric>
@@ -130,11 +145,10 @@ public sealed class MlflowTracker : IDisposable
         Add("val_mean_iou", r.MeanIoU);
         Add("val_mean_dice", r.MeanDice);
         Add("val_pixel_accuracy", r.PixelAccuracy);
-        var names = session.ClassNames;
-        for (int c = 0; c < names.Count; c++)
+        for (int c = 0; c < classNames.Count; c++)
         {
-            Add($"val_iou/{Key(names[c])}", r.ClassIoU?.ElementAtOrDefault(c));
-            Add($"val_dice/{Key(names[c])}", r.ClassDice?.ElementAtOrDefault(c));
+            Add(MlflowKeys.Metric("val_iou", classNames[c]), r.ClassIoU?.ElementAtOrDefault(c));
+            Add(MlflowKeys.Metric("val_dice", classNames[c]), r.ClassDice?.ElementAtOrDefault(c));
         }
         Enqueue(new MlflowOperation { Kind = "batch", Time = time, Metrics = metrics });
         SaveState(_state with { LoggedThroughStep = r.Step });
@@ -143,12 +157,14 @@ public sealed class MlflowTracker : IDisposable
     /// <summary>
     /// Before the final epoch (the schedule's last, or an early stop: validation, a built-in hook, has decided by now) is
     /// recorded and checkpointed: the last checkpoint should name the MLflow run, so a model file can be traced to it. The
-    /// store creates the run in the background; give it a moment, bounded (a store that is down costs at most 5 seconds, once).
+    /// store creates the run in the background; give it a moment, bounded: at most 5 seconds, and none at all once the
+    /// store has failed (a store that is down costs the run nothing here).
     /// </summary>
     public void EpochTrained(TrainingSession session, EpochReport epoch)
     {
         if (!epoch.EndsRun) return;
-        WaitUntil(() => Volatile.Read(ref _state).RunId is not null, ShortWait);
+        RetryNow();
+        WaitUntil(() => _state.RunId is not null || _failing, ShortWait);
         Remember(session);
     }
 
@@ -159,11 +175,29 @@ public sealed class MlflowTracker : IDisposable
     /// (FINISHED, FAILED, KILLED), then waits up to <c>tracking.mlflow.flush_seconds</c> for the store to have everything
     /// (at most 5 seconds after an interrupt or a failure: the person is waiting for the prompt).
     /// </summary>
+    /// <remarks>
+    /// A run that was finished before this process started (<c>train</c> again on a finished run folder) sends only what its
+    /// outbox still holds: its artifacts and status went out, or were queued, when it finished. The wait ends as soon as the
+    /// store fails an attempt made after this call (it is down or refusing: what is left stays in the outbox), so a dead
+    /// store costs the end of a run one refused connection, not the flush time.
+    /// </remarks>
     public void Finish(string status, string runDirectory, IEnumerable<string> artifacts)
     {
         var wait = status == "FINISHED" ? _flush : ShortWait;
         if (_finished) return;
         _finished = true;
+        if (_started || !_state.EndQueued) QueueEnd(status, runDirectory, artifacts);
+        RetryNow();
+        lock (_gate) _failing = _dead;
+        WaitUntil(() => _queue.Count == 0 || _failing, wait);
+        StopSender();
+        if (Pending > 0)
+            _report($"warning: MLflow at {_store.Uri} did not take {Pending} request(s) in time; they are kept in {_outboxPath} and sent when this run " +
+                "is started again (segsharp train --resume).");
+    }
+
+    private void QueueEnd(string status, string runDirectory, IEnumerable<string> artifacts)
+    {
         foreach (var relative in artifacts)
         {
             string path = Path.Combine(runDirectory, relative);
@@ -174,11 +208,7 @@ public sealed class MlflowTracker : IDisposable
                 });
         }
         Enqueue(new MlflowOperation { Kind = "end", Time = Now(), Status = status });
-        WaitUntil(() => Pending == 0, wait);
-        StopSender();
-        if (Pending > 0)
-            _report($"warning: MLflow at {_store.Uri} did not take {Pending} request(s) in time; they are kept in {_outboxPath} and sent when this run " +
-                "is started again (segsharp train --resume).");
+        SaveState(_state with { EndQueued = status == "FINISHED" });
     }
 
     public void Dispose()
@@ -186,17 +216,45 @@ public sealed class MlflowTracker : IDisposable
         StopSender();
         _store.Dispose();
         _wake.Dispose();
+        _retryNow.Dispose();
         _stop.Dispose();
     }
 
     /// <summary>How long a person or a run's end waits for the store at most: 5 seconds, or flush_seconds if shorter.</summary>
     private TimeSpan ShortWait => TimeSpan.FromSeconds(Math.Min(5, _flush.TotalSeconds));
 
-    /// <summary>Polls <paramref name="done"/> until it holds or <paramref name="wait"/> has passed.</summary>
-    private static void WaitUntil(Func<bool> done, TimeSpan wait)
+    /// <summary>
+    /// Blocks until <paramref name="done"/> (read under the lock) holds or <paramref name="wait"/> has passed. The sender
+    /// signals every change it makes, so this sleeps until something happened, never polls.
+    /// </summary>
+    private void WaitUntil(Func<bool> done, TimeSpan wait)
     {
         var deadline = DateTime.UtcNow + wait;
-        while (!done() && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        lock (_gate)
+        {
+            while (!done())
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !Monitor.Wait(_gate, left)) return;
+            }
+        }
+    }
+
+    /// <summary>Cuts a back-off short: the run is ending and wants the store tried now.</summary>
+    private void RetryNow()
+    {
+        _retryNow.Set();
+        _wake.Release();
+    }
+
+    /// <summary>Records an attempt's outcome and wakes whoever waits for one.</summary>
+    private void Attempted(bool failed)
+    {
+        lock (_gate)
+        {
+            _failing = failed;
+            Monitor.PulseAll(_gate);
+        }
     }
 
     /// <summary>The run's id goes into the training state, so every later checkpoint names the MLflow run.</summary>
@@ -217,12 +275,10 @@ public sealed class MlflowTracker : IDisposable
             new("segsharp.dataset", session.Description.Name), new("segsharp.dataset_sha256", session.DatasetSha256),
             new("segsharp.torchsharp", TorchRuntime.TorchSharpVersion), new("segsharp.libtorch", TorchRuntime.LibTorchVersion),
             new("segsharp.world_size", session.Collective.Size.ToString(CultureInfo.InvariantCulture)), new("segsharp.run_dir", session.Run.Path),
-        };
+        }.Select(t => t with { Value = Cut(t.Value, MaxTagLength) }).ToList();
     }
 
-    /// <summary>Metric keys allow letters, digits, '_', '-', '.', ' ' and '/'.</summary>
-    private static string Key(string name) =>
-        new(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' ? c : '_').ToArray());
+    private static string Cut(string value, int length) => value.Length > length ? value[..length] : value;
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -242,6 +298,29 @@ public sealed class MlflowTracker : IDisposable
         {
             _state = state;
             AtomicFile.WriteAllText(_statePath, JsonSerializer.Serialize(state, Json));
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// The sender thread's body. Nothing a store does may end the process: an exception this code did not foresee is
+    /// reported once and the sender stops, leaving the outbox for the next start.
+    /// </summary>
+    private void SendSafely()
+    {
+        try
+        {
+            Send();
+        }
+        catch (Exception e)
+        {
+            Warn("crash", $"warning: MLflow tracking stopped on an unexpected error ({e.GetType().Name}: {e.Message}); training continues, and what " +
+                $"is not sent stays in {_outboxPath}.");
+            lock (_gate)
+            {
+                _failing = _dead = true;
+                Monitor.PulseAll(_gate);
+            }
         }
     }
 
@@ -274,7 +353,9 @@ public sealed class MlflowTracker : IDisposable
             {
                 Warn("unavailable", $"warning: MLflow at {_store.Uri} is not answering ({e.Message}); training continues, SegSharp retries in the " +
                     $"background and keeps what is not sent in {_outboxPath}.");
-                if (_stop.Token.WaitHandle.WaitOne(backoff)) return;
+                Attempted(failed: true);
+                _retryNow.Reset();
+                if (WaitHandle.WaitAny(new[] { _stop.Token.WaitHandle, _retryNow.WaitHandle }, backoff) == 0) return;
                 backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));
                 continue;
             }
@@ -288,6 +369,7 @@ public sealed class MlflowTracker : IDisposable
                 _queue.RemoveAt(0);
                 AtomicFile.WriteAllText(_outboxPath, string.Concat(_queue.Select(o => JsonSerializer.Serialize(o, Json) + "\n")));
             }
+            Attempted(failed: false);
         }
     }
 
@@ -307,7 +389,7 @@ public sealed class MlflowTracker : IDisposable
         switch (operation.Kind)
         {
             case "batch":
-                foreach (var (metrics, parameters, tags) in Requests(operation)) _store.LogBatch(run, metrics, parameters, tags);
+                foreach (var request in Requests(operation)) LogSplitting(_store, run, request, Refused);
                 break;
             case "artifact":
                 if (File.Exists(operation.LocalPath)) _store.UploadArtifact(run, _state.ArtifactUri ?? "", operation.LocalPath!, operation.ArtifactPath!);
@@ -328,6 +410,37 @@ public sealed class MlflowTracker : IDisposable
         foreach (var chunk in operation.Tags.Chunk(MaxTags)) yield return (Array.Empty<MlflowMetric>(), Array.Empty<MlflowTag>(), chunk);
         foreach (var chunk in operation.Metrics.Chunk(MaxMetrics)) yield return (chunk, Array.Empty<MlflowTag>(), Array.Empty<MlflowTag>());
     }
+
+    /// <summary>
+    /// Sends one log-batch request; when the store refuses it, sends its halves, down to single items, so one item the
+    /// store will not take (a key, a value, a changed param) loses only itself; <paramref name="refused"/> hears of each
+    /// such item (kind, key, the store's reason).
+    /// </summary>
+    internal static void LogSplitting(IMlflowStore store, string run, (MlflowMetric[] Metrics, MlflowTag[] Params, MlflowTag[] Tags) request,
+        Action<string, string, string> refused)
+    {
+        var (metrics, parameters, tags) = request;
+        try
+        {
+            store.LogBatch(run, metrics, parameters, tags);
+        }
+        catch (MlflowRejectedException e)
+        {
+            if (metrics.Length + parameters.Length + tags.Length == 1)
+            {
+                var (kind, key) = metrics.Length == 1 ? ("metric", metrics[0].Key)
+                    : parameters.Length == 1 ? ("param", parameters[0].Key) : ("tag", tags[0].Key);
+                refused(kind, key, e.Message);
+                return;
+            }
+            LogSplitting(store, run, (metrics[..(metrics.Length / 2)], parameters[..(parameters.Length / 2)], tags[..(tags.Length / 2)]), refused);
+            LogSplitting(store, run, (metrics[(metrics.Length / 2)..], parameters[(parameters.Length / 2)..], tags[(tags.Length / 2)..]), refused);
+        }
+    }
+
+    private void Refused(string kind, string key, string reason) =>
+        Warn("refused " + kind, $"warning: MLflow at {_store.Uri} refused {kind} '{key}' ({reason}); it is dropped, the rest is sent (later " +
+            $"refusals of a {kind} are not reported).");
 
     private void Warn(string kind, string message)
     {
@@ -366,5 +479,27 @@ public sealed class MlflowTracker : IDisposable
         public long LoggedThroughStep { get; init; } = -1;
 
         public bool ParamsLogged { get; init; }
+
+        /// <summary>The final artifacts and FINISHED status are in the outbox (or sent): starting the finished run again adds nothing.</summary>
+        public bool EndQueued { get; init; }
+    }
+
+    /// <summary>A tracking URI that cannot be used (a typo such as <c>http://</c>): every request fails as unavailable, so the
+    /// run warns once, trains, and keeps what it would have sent in the outbox for a start with a corrected URI.</summary>
+    private sealed class UnusableStore(string uri, string problem) : IMlflowStore
+    {
+        public string Uri => uri;
+
+        public (string RunId, string ArtifactUri) StartRun(string experiment, string? runId, string runName, IReadOnlyList<MlflowTag> tags, long startTime) =>
+            throw new MlflowUnavailableException(problem);
+
+        public void LogBatch(string runId, IReadOnlyList<MlflowMetric> metrics, IReadOnlyList<MlflowTag> parameters, IReadOnlyList<MlflowTag> tags) =>
+            throw new MlflowUnavailableException(problem);
+
+        public void UploadArtifact(string runId, string artifactUri, string localPath, string artifactPath) => throw new MlflowUnavailableException(problem);
+
+        public void EndRun(string runId, string status, long endTime) => throw new MlflowUnavailableException(problem);
+
+        public void Dispose() { }
     }
 }
