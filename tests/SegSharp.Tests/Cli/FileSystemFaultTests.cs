@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using SegSharp.Tests.Training;
 using SegSharp.Training;
-using Xunit.Abstractions;
 
 namespace SegSharp.Tests.Cli;
 
 /// <summary>A failing file system is one line and exit code 3, and a run that hit a full disk resumes exactly once space is back.</summary>
 [Collection("training")]
 [Trait("Tier", "EndToEnd")]
-public class FileSystemFaultTests(ITestOutputHelper output)
+public class FileSystemFaultTests
 {
     [Fact]
     public void An_output_folder_that_cannot_be_created_is_exit_code_3_and_one_line()
@@ -23,15 +22,11 @@ public class FileSystemFaultTests(ITestOutputHelper output)
         Assert.DoesNotContain("Unhandled exception", error);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_full_disk_stops_with_exit_code_3_and_the_run_resumes_exactly_after_space_is_freed()
     {
         string mount = TestPaths.TempFolder("small-disk");
-        if (!Mount(mount, "48k"))
-        {
-            output.WriteLine($"skipped: cannot mount a small tmpfs at {mount} (needs root and a kernel that allows it)");
-            return;
-        }
+        Skip.IfNot(Mount(mount, "48k"), $"cannot mount a small tmpfs at {mount} (needs root and a kernel that allows it)");
         try
         {
             string folder = Path.Combine(mount, "run");

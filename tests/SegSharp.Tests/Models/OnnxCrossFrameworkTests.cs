@@ -60,37 +60,13 @@ public class OnnxCrossFrameworkTests(ITestOutputHelper output)
         Assert.True(toOnnx <= 1e-4, $"PyTorch and ONNX Runtime differ by {toOnnx}");
     }
 
-    /// <returns>The script's standard output, or null (test skipped) where Debian's python3-onnx/python3-torch are missing outside CI.</returns>
-    private string? Python(IEnumerable<string> arguments)
+    /// <returns>The script's standard output (Debian's python3-onnx and python3-torch, which ./test.sh installs).</returns>
+    private string Python(IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "onnx_crosscheck.py"));
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return Skip("/usr/bin/python3 is missing");
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            string stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0 && stderr.Contains("ModuleNotFoundError", StringComparison.Ordinal)) return Skip(stderr.Trim().Split('\n')[^1]);
-            Assert.True(process.ExitCode == 0, $"scripts/onnx_crosscheck.py failed:\n{stderr}");
-            output.WriteLine(stdout.Result);
-            return stdout.Result;
-        }
-    }
-
-    private string? Skip(string reason)
-    {
-        Assert.True(Environment.GetEnvironmentVariable("CI") is null or "" or "false", $"CI must have python3-onnx and python3-torch: {reason}");
-        output.WriteLine($"skipped: {reason} (apt-get install python3-onnx python3-torch)");
-        return null;
+        Prerequisite.PythonModules("python3-onnx python3-torch", "onnx", "torch");
+        string stdout = ChildProcess.Run(Prerequisite.Python, TestPaths.RepositoryRoot, null,
+            arguments.Prepend(Path.Combine(TestPaths.RepositoryRoot, "scripts", "onnx_crosscheck.py")).ToArray());
+        output.WriteLine(stdout);
+        return stdout;
     }
 }

@@ -13,19 +13,15 @@ namespace SegSharp.Tests.Models;
 /// </summary>
 public class TorchvisionEncoderTests(ITestOutputHelper output)
 {
-    private static readonly Lazy<string?> Reference = new(WriteReference);
+    private static readonly Lazy<string> Reference = new(WriteReference);
 
     [Theory]
     [InlineData("resnet18", EncoderKind.ResNet18)]
     [InlineData("resnet50", EncoderKind.ResNet50)]
     public void Encoder_features_equal_torchvision_at_layer1_and_dilated_layer4(string arch, EncoderKind kind)
     {
-        if (Reference.Value is not { } folder)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("CI") is null or "" or "false", "CI must have python3-torch and python3-torchvision");
-            output.WriteLine("skipped: /usr/bin/python3 with torch and torchvision is not installed (apt-get install python3-torch python3-torchvision)");
-            return;
-        }
+        Prerequisite.PythonModules("python3-torch python3-torchvision", "torch", "torchvision");
+        string folder = Reference.Value;
         using var model = new DeepLabV3Plus(3, 2, kind, NormKind.Batch);
         TorchvisionResNet.LoadInto(model.Encoder, kind, Path.Combine(folder, $"{arch}.pt"));
         var features = WeightFiles.Read(Path.Combine(folder, $"{arch}-features.pt"));
@@ -72,22 +68,10 @@ public class TorchvisionEncoderTests(ITestOutputHelper output)
         Assert.Equal("_layer2.1._body.4.weight", TorchvisionResNet.KeyMap(EncoderKind.ResNet18)["layer2.1.bn2.weight"]);
     }
 
-    private static string? WriteReference()
+    private static string WriteReference()
     {
         string folder = TestPaths.TempFolder("torchvision");
-        try
-        {
-            var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, "scripts", "torchvision_reference.py"));
-            info.ArgumentList.Add(folder);
-            using var process = Process.Start(info)!;
-            string error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0 ? folder : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
+        ChildProcess.Run(Prerequisite.Python, folder, null, Path.Combine(TestPaths.RepositoryRoot, "scripts", "torchvision_reference.py"), folder);
+        return folder;
     }
 }

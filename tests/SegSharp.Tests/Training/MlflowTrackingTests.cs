@@ -258,7 +258,7 @@ public sealed class MlflowTrackingTests : IDisposable
         {
             ["PYTHONPATH"] = $"{shared}/site:{shared}/src", ["PYTHONDONTWRITEBYTECODE"] = "1", ["MLFLOW_ALLOW_FILE_STORE"] = "true",
         };
-        string json = ChildProcess.Run("/usr/bin/python3", _root, environment, "-c", script, new Uri(store).AbsoluteUri).Trim().Split('\n')[^1];
+        string json = ChildProcess.Run(Prerequisite.Python, _root, environment, "-c", script, new Uri(store).AbsoluteUri).Trim().Split('\n')[^1];
         using var read = JsonDocument.Parse(json);
         var root = read.RootElement;
         Assert.Equal(1, root.GetProperty("runs").GetInt32());
