@@ -26,6 +26,7 @@ public static class Prerequisite
         string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
-            Assert.Fail($"{Python} cannot import {string.Join(", ", modules)} ({error.Trim().Split('\n')[^1]}): apt-get install {packages} (./test.sh installs it)");
+            Assert.Fail($"{Python} cannot import {string.Join(", ", modules)} ({error.Trim().Split('\n')[^1]}): apt-get install {packages} " +
+                "(./test.sh installs it)");
     }
 }

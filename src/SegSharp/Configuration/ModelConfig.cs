@@ -34,6 +34,9 @@ public sealed record ModelConfig
     /// <summary>DeepLabV3+: keep the encoder's batch-norm statistics as loaded (eval mode) while training, as fine-tuning recipes do.</summary>
     public bool FreezeEncoderNorm { get; init; }
 
+    /// <summary>The ranges a config (and so a model card) may hold.</summary>
+    public const int MaxDepth = 7, MaxWidth = 1024;
+
     /// <summary>The <c>encoder_weights</c> keyword for the bundled ML.NET ResNet-18.</summary>
     public const string PretrainedWeights = "pretrained";
 
@@ -53,8 +56,8 @@ public sealed record ModelConfig
     private static ModelConfig ReadFields(ConfigSection s, string baseDirectory) => new()
     {
         Kind = s.GetEnum("name", ModelKind.UNet),
-        Depth = s.GetInt("depth", 4, 1, 7),
-        Width = s.GetInt("width", 32, 1, 1024),
+        Depth = s.GetInt("depth", 4, 1, MaxDepth),
+        Width = s.GetInt("width", 32, 1, MaxWidth),
         Norm = s.GetEnum("norm", NormKind.Batch),
         Upsampling = s.GetEnum("upsampling", UpsamplingKind.Transpose),
         Encoder = s.GetEnum("encoder", EncoderKind.ResNet34),

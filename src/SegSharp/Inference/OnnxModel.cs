@@ -44,13 +44,12 @@ public sealed class OnnxModel : IDisposable
             if (!metadata.TryGetValue(OnnxExport.MetadataKeys.ModelCard, out var cardJson) || !session.OutputMetadata.ContainsKey("logits"))
                 throw new SegSharpException($"Model '{path}' was not written by segsharp export (no {OnnxExport.MetadataKeys.ModelCard} metadata or " +
                     "'logits' output); SegSharp predicts only with ONNX files it exported, which carry their classes.");
-            var card = JsonSerializer.Deserialize<ModelCard>(cardJson, JsonFormats.Compact)!;
-            if (card.Format > ModelCard.CurrentFormat)
-                throw new SegSharpException($"Model '{path}' has a model card of format {card.Format}, newer than this SegSharp reads " +
-                    $"({ModelCard.CurrentFormat}); update SegSharp.");
+            var card = Metadata<ModelCard>(path, OnnxExport.MetadataKeys.ModelCard, cardJson);
+            card.Check(path);
             var evaluation = metadata.TryGetValue(OnnxExport.MetadataKeys.Evaluation, out var json)
-                ? JsonSerializer.Deserialize<EvaluationConfig>(json, JsonFormats.Compact)!
+                ? Metadata<EvaluationConfig>(path, OnnxExport.MetadataKeys.Evaluation, json)
                 : throw new SegSharpException($"Model '{path}' lacks its {OnnxExport.MetadataKeys.Evaluation} metadata; export it again.");
+            CheckSignature(session, card, path);
             var model = new OnnxModel(session, card, evaluation, System.IO.Path.GetFullPath(path));
             session = null;
             return model;
@@ -60,6 +59,46 @@ public sealed class OnnxModel : IDisposable
             session?.Dispose();
         }
     }
+
+    /// <summary>A metadata entry as its record; malformed JSON (a hand edit) is one line naming the entry.</summary>
+    private static T Metadata<T>(string path, string key, string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, JsonFormats.Compact) ?? throw new JsonException("null");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new SegSharpException($"Model '{path}' has malformed {key} metadata ({FirstLine(e.Message)}); export it again with segsharp export " +
+                "--format onnx.");
+        }
+    }
+
+    /// <summary>
+    /// The graph's declared input and output against the card: float32 'image' [batch, channels, height, width] with the
+    /// card's channels and free height and width (SegSharp feeds any size, tiles included), float32 'logits' with the
+    /// card's classes. A file edited for deployment (a fixed size, another channel or class count) is refused here with the
+    /// mismatch named, not by a trace from the first image.
+    /// </summary>
+    private static void CheckSignature(InferenceSession session, ModelCard card, string path)
+    {
+        string Fail(string what) => throw new SegSharpException($"Model '{path}' {what}; export it again with segsharp export --format onnx " +
+            "(it writes dynamic batch, height and width).");
+        if (!session.InputMetadata.TryGetValue("image", out var image) || image.ElementType != typeof(float) || image.Dimensions.Length != 4)
+            Fail("has no float32 input 'image' of rank 4 [batch, channels, height, width]");
+        var inputs = image!.Dimensions;
+        if (inputs[1] > 0 && inputs[1] != card.InputChannels)
+            Fail($"takes {inputs[1]} input channels where its model card says {card.InputChannels}");
+        if (inputs[2] > 0 || inputs[3] > 0)
+            Fail($"has a fixed input size ({Dim(inputs[3])}x{Dim(inputs[2])}); SegSharp feeds images and tiles of any size");
+        var logits = session.OutputMetadata["logits"];
+        if (logits.ElementType != typeof(float) || logits.Dimensions.Length != 4)
+            Fail("has no float32 output 'logits' of rank 4 [batch, classes, height, width]");
+        if (logits.Dimensions[1] > 0 && logits.Dimensions[1] != card.ClassCount)
+            Fail($"outputs {logits.Dimensions[1]} classes where its model card names {card.ClassCount}");
+    }
+
+    private static string Dim(int value) => value > 0 ? value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "any";
 
     private static InferenceSession Open(string path, SessionOptions options)
     {

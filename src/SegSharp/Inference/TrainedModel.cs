@@ -55,6 +55,7 @@ public sealed class TrainedModel : IDisposable
         {
             throw new SegSharpException($"Checkpoint '{path}' is unusable: {e.Message}. Use the run's previous.ckpt or last.ckpt.");
         }
+        contents.Card?.Check(path);
         var state = contents.State;
         if (state.ConfigYaml.Length == 0) throw new SegSharpException($"Checkpoint '{path}' carries no config; it was not written by SegSharp 0.1 or later.");
         var config = SegSharpConfig.Parse(state.ConfigYaml, $"{path} (embedded config)", Directory.GetCurrentDirectory());

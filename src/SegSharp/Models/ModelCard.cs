@@ -49,6 +49,41 @@ public sealed record ModelCard
         Stride = stride, TrainedOn = dataset.Name,
     };
 
+    /// <summary>Most input channels and classes a card may name (far above any real model; a guard against edited files).</summary>
+    public const int MaxInputChannels = 64, MaxClasses = 4096;
+
+    /// <summary>
+    /// Refuses a card whose fields are out of range before anything is built from it: a damaged or edited file must not
+    /// make SegSharp allocate without bound (a width of 4096 in a 36 KB checkpoint) or fail later with a trace.
+    /// </summary>
+    /// <param name="file">The checkpoint or ONNX file, for the message.</param>
+    public void Check(string file)
+    {
+        void Require(bool ok, string field, object? value, string allowed)
+        {
+            if (!ok)
+                throw new SegSharpException($"Model file '{file}' has a model card with {field} {value ?? "(missing)"}, outside {allowed}; the file is " +
+                    "damaged or was edited. Use the file training wrote (or export it again).");
+        }
+        Require(Format >= 1 && Format <= CurrentFormat, "format", Format, $"1..{CurrentFormat} (a newer SegSharp wrote it? update SegSharp)");
+        Require(Model is not null, "model", null, "a model section");
+        Require(Enum.IsDefined(Model!.Kind), "model.name", Model.Kind, "the known architectures");
+        Require(Model.Depth >= 1 && Model.Depth <= ModelConfig.MaxDepth, "model.depth", Model.Depth, $"1..{ModelConfig.MaxDepth}");
+        Require(Model.Width >= 1 && Model.Width <= ModelConfig.MaxWidth, "model.width", Model.Width, $"1..{ModelConfig.MaxWidth}");
+        Require(Enum.IsDefined(Model.Encoder) && Enum.IsDefined(Model.Norm) && Enum.IsDefined(Model.Upsampling) && Enum.IsDefined(Model.InputPolicy),
+            "model.encoder/norm/upsampling/input_policy", $"{Model.Encoder}/{Model.Norm}/{Model.Upsampling}/{Model.InputPolicy}", "the known values");
+        Require(InputChannels >= 1 && InputChannels <= MaxInputChannels, "input_channels", InputChannels, $"1..{MaxInputChannels}");
+        Require(Classes is { Count: >= 1 and <= MaxClasses }, "classes", Classes?.Count, $"1..{MaxClasses} classes");
+        foreach (var c in Classes!)
+            Require(c is { Name: not null, Color: { Length: 3 } } && c.Color.All(v => v is >= 0 and <= 255), "class", c?.Name,
+                "a name and an RGB colour 0..255");
+        int maxStride = 1 << ModelConfig.MaxDepth;
+        Require(Stride >= 1 && Stride <= maxStride && (Stride & (Stride - 1)) == 0, "stride", Stride, $"a power of two up to {maxStride}");
+        Require(Preprocessing is { Count: <= 16 } && Preprocessing.All(t => t is not null && t.Mean.Length <= MaxInputChannels && t.Std.All(v => v > 0)),
+            "preprocessing", Preprocessing?.Count, "normalize steps with positive std");
+        Require(Enum.IsDefined(MaskEncoding), "mask_encoding", MaskEncoding, "index, values, rgb or palette");
+    }
+
     /// <summary>The classes as the data stage knows them (index = logit channel).</summary>
     public IReadOnlyList<ClassInfo> ClassInfos() =>
         Classes.Select((c, i) => new ClassInfo(i, c.Name, c.Value, c.Color.Select(v => (byte)v).ToArray())).ToList();

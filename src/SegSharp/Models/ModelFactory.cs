@@ -8,6 +8,7 @@ public static class ModelFactory
 {
     public static SegmentationModel Create(ModelConfig config, int inputChannels, int classes, long seed)
     {
+        CheckWeightsFit(config, inputChannels, classes);
         Runtime.TorchRuntime.EnsureLoaded();
         // libtorch initialises layers from its default generator; seeding it right before construction makes the
         // initial weights a function of the seed alone.
@@ -19,5 +20,21 @@ public static class ModelFactory
             ModelKind.UNet => new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
             ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
         };
+    }
+
+    /// <summary>
+    /// Refuses, before anything is allocated, a U-Net whose float32 weights alone exceed the memory available (a width of
+    /// 1024 at depth 7 is 2.5 TB): otherwise the kernel kills the process without a message. DeepLabV3+'s size is fixed
+    /// by its encoder.
+    /// </summary>
+    private static void CheckWeightsFit(ModelConfig config, int inputChannels, int classes)
+    {
+        if (config.Kind != ModelKind.UNet) return;
+        double bytes = 4 * UNet.ParameterCount(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling);
+        if (Runtime.MemoryInfo.AvailableBytes() is not long available || bytes <= 0.5 * available) return;
+        string need = (bytes / (1 << 30)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        string have = (available / (double)(1 << 30)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        throw new SegSharpException($"model.width {config.Width} with model.depth {config.Depth} makes a U-Net whose weights alone take {need} GB, " +
+            $"more than half of the {have} GB of memory available. Lower model.width or model.depth (width 32, depth 4: 0.03 GB).");
     }
 }

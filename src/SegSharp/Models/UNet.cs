@@ -44,6 +44,30 @@ public sealed class UNet : SegmentationModel
         RegisterComponents();
     }
 
+    /// <summary>
+    /// The parameter count of the U-Net these arguments build, computed without building it (so a width or depth too
+    /// large for memory is refused before anything is allocated); equal to the built model's count.
+    /// </summary>
+    public static double ParameterCount(int inputChannels, int classes, int depth, int width, NormKind norm, UpsamplingKind upsampling)
+    {
+        double perOutput = (Norms.ConvBias(norm) ? 1 : 0) + (norm == NormKind.None ? 0 : 2);
+        double Block(double input, double output) => 9 * input * output + 9 * output * output + 2 * perOutput * output;
+        double total = 0, channels = inputChannels;
+        for (int level = 0; level <= depth; level++)
+        {
+            double output = width * Math.Pow(2, level);
+            total += Block(channels, output);
+            channels = output;
+        }
+        for (int level = depth - 1; level >= 0; level--)
+        {
+            double output = width * Math.Pow(2, level);
+            total += (upsampling == UpsamplingKind.Transpose ? 4 : 1) * channels * output + output + Block(2 * output, output);
+            channels = output;
+        }
+        return total + channels * classes + classes;
+    }
+
     protected override Tensor ForwardAligned(Tensor input)
     {
         using var scope = NewDisposeScope();
