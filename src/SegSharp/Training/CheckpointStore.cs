@@ -44,10 +44,16 @@ public sealed class CheckpointStore
     public void SaveLast(ReadOnlyMemory<byte> bytes)
     {
         string temp = LastPath + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
+            using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None);
             stream.Write(bytes.Span);
             stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            AtomicFile.DeleteQuietly(temp);
+            throw;
         }
         if (File.Exists(LastPath)) File.Move(LastPath, PreviousPath, overwrite: true);
         File.Move(temp, LastPath, overwrite: true);

@@ -15,10 +15,19 @@ internal sealed class CheckpointHook : ITrainingHook
         if (every > 0 && session.State.GlobalStep % every == 0 && !step.LastOfEpoch) Save(session);
     }
 
+    /// <remarks>
+    /// best.ckpt first: last.ckpt's state names this epoch as the best, so it may exist only once best.ckpt holds it. A
+    /// failure in between (a full disk) then leaves the earlier last.ckpt, the epoch is trained again on restart and both
+    /// files agree; in the other order a restart read "best: this epoch" beside the previous best's weights.
+    /// </remarks>
     public void EpochCompleted(TrainingSession session, EpochReport epoch)
     {
+        if (epoch.Improved)
+        {
+            session.Run.Checkpoints.WaitForWrites();
+            session.SaveBest();
+        }
         Save(session);
-        if (epoch.Improved) session.SaveBest();
     }
 
     public void Interrupted(TrainingSession session, bool atEpochEnd)
