@@ -50,7 +50,8 @@ public static class CommandLine
     /// Runs a command body, turning a <see cref="SegSharpException"/> into one line on stderr and exit code 2, and a
     /// file-system failure into one line and exit code 3: never a stack trace.
     /// </summary>
-    public static int Guard(Func<int> body)
+    /// <param name="again">How to carry on once the cause is fixed (predict's outputs guard refuses a plain rerun: it says --resume).</param>
+    public static int Guard(Func<int> body, string again = "run the same command again")
     {
         try
         {
@@ -65,7 +66,7 @@ public static class CommandLine
         {
             // Every file SegSharp writes is published by rename, so what was there before is intact.
             Console.Error.WriteLine($"{ErrorPrefix}file system: {failure.Message.TrimEnd('.')}. Nothing written before was lost (writes are atomic); " +
-                "fix the cause (space, permissions, path) and run the same command again.");
+                $"fix the cause (space, permissions, path) and {again}.");
             return EnvironmentFailure;
         }
         catch (OperationCanceledException)

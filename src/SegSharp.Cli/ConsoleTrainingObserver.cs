@@ -80,7 +80,7 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
 
     private void Line(string text)
     {
-        if (_progress is not null) AnsiConsole.MarkupLine(Markup.Escape(text));
+        if (_progress is not null) AnsiConsole.MarkupLine(Markup.Escape(PrintableWriter.Escape(text)));
         else Console.WriteLine(text);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SegSharp.Configuration;
+using SegSharp.Data;
 using SegSharp.Foundation;
 using SegSharp.Workflows;
 
@@ -28,9 +29,19 @@ public static class PredictCommand
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
         var threads = new Option<int>("--threads") { Description = "Threads for libtorch or ONNX Runtime (default 0: one per core)." };
-        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, precision, threads })
+        var resume = new Option<bool>("--resume") { Description = "Keep the masks and overlays already in the output folder and predict the rest " +
+            "(after Ctrl-C or a failure)." };
+        var maxPixels = new Option<long>("--max-pixels")
+        {
+            Description = $"Skip images whose header declares more pixels (default {ImageFiles.DefaultMaxPixels:N0}; about 40 bytes of memory each).",
+            DefaultValueFactory = _ => ImageFiles.DefaultMaxPixels,
+        };
+        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, resume, maxPixels, precision, threads })
             command.Options.Add(option);
-        command.SetAction(parse => CommandLine.Guard(() =>
+        command.SetAction(parse => CommandLine.Guard(() => Run(parse), again: "run the same command with --resume"));
+        return command;
+
+        int Run(ParseResult parse)
         {
             string? precisionName = parse.GetValue(precision);
             string? checkpointPath = parse.GetValue(checkpoint), modelPath = parse.GetValue(model);
@@ -39,11 +50,12 @@ public static class PredictCommand
             using var job = PredictionWorkflow.Open((checkpointPath ?? modelPath)!, parse.GetValue(input)!, parse.GetValue(output)!,
                 parse.GetValue(tile), parse.GetValue(overlap), parse.GetValue(tta),
                 precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"), parse.GetValue(overwrite),
-                parse.GetValue(threads));
+                parse.GetValue(threads), parse.GetValue(resume), parse.GetValue(maxPixels));
             int written = 0, skipped = 0;
+            using var stop = Interruption.Catch("stopping after this image...");
             Terminal.Run($"predicting {job.Files.Count} image(s)", job.Files.Count, progress =>
             {
-                foreach (var result in job.Run())
+                foreach (var result in job.Run(stop.Token))
                 {
                     if (result.Error is null) written++;
                     else
@@ -54,9 +66,15 @@ public static class PredictCommand
                     progress.Report(written + skipped);
                 }
             });
-            Console.WriteLine($"predict: {written} written, {skipped} skipped -> {job.Output}");
+            string done = job.Done > 0 ? $", {job.Done} done before" : "";
+            if (stop.IsCancellationRequested)
+            {
+                Console.WriteLine($"predict: interrupted: {written} written, {skipped} skipped{done} -> {job.Output}; " +
+                    $"{job.Files.Count - written - skipped} left: run the same command with --resume to predict them.");
+                return CommandLine.Interrupted;
+            }
+            Console.WriteLine($"predict: {written} written, {skipped} skipped{done} -> {job.Output}");
             return skipped == 0 ? 0 : 1;
-        }));
-        return command;
+        }
     }
 }

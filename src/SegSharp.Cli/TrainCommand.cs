@@ -53,37 +53,18 @@ public static class TrainCommand
     /// <param name="collective">The processes training together under mpirun; one process when null.</param>
     public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate, bool allowDataChange = false, Runtime.ICollective? collective = null)
     {
-        using var stop = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            if (collective is not { IsRoot: false }) Console.Error.WriteLine("stopping after this step (checkpointing)...");
-            stop.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
-        try
-        {
-            // mpirun forwards output line by line and cannot redraw a live bar: rank 0 prints a progress line now and then.
-            bool underMpirun = collective is { Size: > 1 };
-            if (quiet || !Terminal.Interactive || underMpirun)
-                return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null, underMpirun ? TimeSpan.FromSeconds(15) : null), evaluate,
-                    allowDataChange: allowDataChange, collective: collective,
-                    stop: stop.Token);
-            TrainingOutcome outcome = null!;
-            AnsiConsole.Progress().AutoClear(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate,
-                    allowDataChange: allowDataChange, collective: collective, stop: stop.Token));
-            return outcome;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        using var stop = Interruption.Catch(collective is not { IsRoot: false } ? "stopping after this step (checkpointing)..." : null);
+        // mpirun forwards output line by line and cannot redraw a live bar: rank 0 prints a progress line now and then.
+        bool underMpirun = collective is { Size: > 1 };
+        if (quiet || !Terminal.Interactive || underMpirun)
+            return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null, underMpirun ? TimeSpan.FromSeconds(15) : null), evaluate,
+                allowDataChange: allowDataChange, collective: collective,
+                stop: stop.Token);
+        TrainingOutcome outcome = null!;
+        AnsiConsole.Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate,
+                allowDataChange: allowDataChange, collective: collective, stop: stop.Token));
+        return outcome;
     }
 }

@@ -8,15 +8,24 @@ public static class ImageFiles
 {
     public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" };
 
+    /// <summary>
+    /// The largest image decoded unless told otherwise: 150 megapixels (a 12000x12000 image, about 6 GB while decoded and
+    /// converted). The size is read from the header first, so a small file declaring 30000x30000 (a decompression bomb) is
+    /// refused before any pixel is decoded. Raise it with <c>max_image_pixels</c> in the dataset description or
+    /// <c>predict --max-pixels</c>.
+    /// </summary>
+    public const long DefaultMaxPixels = 150_000_000;
+
     public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     /// <summary>Pixels as [channels, height, width]; colour images become gray by luminance when channels is 1.</summary>
     /// <param name="verify">Check the file is whole first (<see cref="ImageIntegrity"/>); a caller that checked it already may skip it.</param>
-    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels, bool verify = true)
+    /// <param name="maxPixels">Refuse, from the header and before decoding, an image of more pixels than this.</param>
+    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels, bool verify = true, long maxPixels = DefaultMaxPixels)
     {
         try
         {
-            byte[] bytes = Read(path, "Image", verify);
+            byte[] bytes = Read(path, "Image", verify, maxPixels);
             if (channels == 1)
             {
                 using var gray = Image.Load<L16>(bytes);
@@ -66,11 +75,13 @@ public static class ImageFiles
     /// <paramref name="rgb"/> is set. A grayscale mask saved as RGB with equal channels is read as gray.
     /// </summary>
     /// <param name="verify">Check the file is whole first (<see cref="ImageIntegrity"/>); a caller that checked it already may skip it.</param>
-    public static (int[] Values, int Height, int Width) ReadMaskValues(string path, bool rgb, bool palette, bool verify = true)
+    /// <param name="maxPixels">Refuse, from the header and before decoding, a mask of more pixels than this.</param>
+    public static (int[] Values, int Height, int Width) ReadMaskValues(string path, bool rgb, bool palette, bool verify = true,
+        long maxPixels = DefaultMaxPixels)
     {
         try
         {
-            byte[] bytes = Read(path, "Mask", verify);
+            byte[] bytes = Read(path, "Mask", verify, maxPixels);
             if (palette)
             {
                 if (!IndexedPng.IsIndexed(bytes))
@@ -106,12 +117,25 @@ public static class ImageFiles
         }
     }
 
+    /// <summary>Refuses a size over the pixel limit, naming the file, the size and both ways out.</summary>
+    public static void CheckPixels(string path, string what, long width, long height, long maxPixels)
+    {
+        if (width * height <= maxPixels) return;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string megapixels = (width * height / 1e6).ToString("F0", invariant), limit = (maxPixels / 1e6).ToString("F0", invariant);
+        string memory = (width * height * 40 / 1e9).ToString("F0", invariant);
+        throw new SegSharpException($"{what} '{path}' declares {width}x{height} pixels ({megapixels} MP), over the {limit} MP limit. Shrink or " +
+            $"split it, or raise the limit (max_image_pixels in the dataset description, predict --max-pixels) if the machine has about {memory} GB " +
+            "for it.");
+    }
+
     /// <summary>Width and height from the file header, without decoding pixels.</summary>
-    public static (int Height, int Width) ReadSize(string path)
+    public static (int Height, int Width) ReadSize(string path, long maxPixels = DefaultMaxPixels)
     {
         try
         {
             var info = Image.Identify(path) ?? throw new UnknownImageFormatException("unknown format");
+            CheckPixels(path, "Image", info.Width, info.Height, maxPixels);
             return (info.Height, info.Width);
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
@@ -120,10 +144,15 @@ public static class ImageFiles
         }
     }
 
-    /// <summary>The file's bytes; with <paramref name="verify"/>, refused with the reason when the file is truncated or corrupt.</summary>
-    private static byte[] Read(string path, string what, bool verify)
+    /// <summary>
+    /// The file's bytes, refused when its header declares more than <paramref name="maxPixels"/> pixels and, with
+    /// <paramref name="verify"/>, when the file is truncated or corrupt.
+    /// </summary>
+    private static byte[] Read(string path, string what, bool verify, long maxPixels)
     {
         byte[] bytes = File.ReadAllBytes(path);
+        var header = Image.Identify(bytes) ?? throw new UnknownImageFormatException("unknown format");
+        CheckPixels(path, what, header.Width, header.Height, maxPixels);
         if (verify && ImageIntegrity.Problem(bytes) is { } problem)
             throw new SegSharpException($"{what} '{path}' is damaged ({problem}). Copy it again from its source, or remove it.");
         return bytes;

@@ -81,21 +81,28 @@ public sealed class FolderPredictor
         OutputNames(files).Values.SelectMany(n => new[] { Path.Combine(output, "masks", n + ".png"), Path.Combine(output, "overlays", n + ".png") })
             .Where(File.Exists).ToList();
 
-    public IEnumerable<PredictionResult> Run(IReadOnlyList<string> files, string output)
+    /// <summary>Whether an image named <paramref name="name"/> has both its outputs in <paramref name="output"/> (each written atomically).</summary>
+    public static bool Finished(string output, string name) =>
+        File.Exists(Path.Combine(output, "masks", name + ".png")) && File.Exists(Path.Combine(output, "overlays", name + ".png"));
+
+    /// <param name="maxPixels">An image declaring more pixels is skipped with the reason, before it is decoded.</param>
+    /// <param name="stop">Ends the sequence after the image in hand.</param>
+    public IEnumerable<PredictionResult> Run(IReadOnlyList<string> files, string output, long maxPixels = ImageFiles.DefaultMaxPixels,
+        CancellationToken stop = default)
     {
         var names = OutputNames(files);
         string masks = Path.Combine(output, "masks"), overlays = Path.Combine(output, "overlays");
         Directory.CreateDirectory(masks);
         Directory.CreateDirectory(overlays);
         var palette = _classes.Select(c => c.Color).ToList();
-        Task<(float[], int, int)>? next = files.Count > 0 ? Task.Run(() => ImageFiles.ReadImage(files[0], _channels)) : null;
-        for (int i = 0; i < files.Count; i++)
+        Task<(float[], int, int)>? next = files.Count > 0 ? Task.Run(() => ImageFiles.ReadImage(files[0], _channels, maxPixels: maxPixels)) : null;
+        for (int i = 0; i < files.Count && !stop.IsCancellationRequested; i++)
         {
             string file = files[i];
             var current = next!;
             // The loop variable is shared by every iteration: the decode task must capture the next file's name, not i.
             string? nextFile = i + 1 < files.Count ? files[i + 1] : null;
-            next = nextFile is not null ? Task.Run(() => ImageFiles.ReadImage(nextFile, _channels)) : null;
+            next = nextFile is not null ? Task.Run(() => ImageFiles.ReadImage(nextFile, _channels, maxPixels: maxPixels)) : null;
             (float[] Pixels, int Height, int Width) image = default;
             string? error = null;
             try

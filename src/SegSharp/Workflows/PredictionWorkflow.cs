@@ -16,16 +16,23 @@ public sealed class PredictionWorkflow : IDisposable
     private readonly IDisposable _model;
     private readonly FolderPredictor _predictor;
 
-    private PredictionWorkflow(IDisposable model, FolderPredictor predictor, IReadOnlyList<string> files, string output)
+    private readonly long _maxPixels;
+
+    private PredictionWorkflow(IDisposable model, FolderPredictor predictor, Inputs inputs, string output, long maxPixels)
     {
         _model = model;
         _predictor = predictor;
-        Files = files;
+        Files = inputs.ToPredict;
+        Done = inputs.Done;
         Output = output;
+        _maxPixels = maxPixels;
     }
 
     /// <summary>The images that will be predicted, in natural name order.</summary>
     public IReadOnlyList<string> Files { get; }
+
+    /// <summary>With <c>resume</c>: the images whose mask and overlay were written by an earlier run, not predicted again.</summary>
+    public int Done { get; }
 
     /// <summary>The absolute output folder (masks/ and overlays/ go inside).</summary>
     public string Output { get; }
@@ -37,25 +44,41 @@ public sealed class PredictionWorkflow : IDisposable
     /// <param name="precision">null = the model's evaluation.precision; ONNX models run in float32.</param>
     /// <param name="overwrite">Replace masks and overlays that exist in <paramref name="output"/>; without it they are refused.</param>
     /// <param name="threads">Intra-op threads of libtorch or ONNX Runtime; 0 = one per core.</param>
+    /// <param name="resume">Skip the images whose mask and overlay are both in <paramref name="output"/> (an interrupted or failed run's
+    /// finished work) and predict the rest, replacing a mask left without its overlay.</param>
+    /// <param name="maxPixels">Refuse (skip, with the reason) an image whose header declares more pixels than this.</param>
     public static PredictionWorkflow Open(string model, string input, string output, int? tileSize = null, double? overlap = null,
-        bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false, int threads = 0)
+        bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false, int threads = 0, bool resume = false,
+        long maxPixels = Data.ImageFiles.DefaultMaxPixels)
     {
         if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
-        var files = FolderPredictor.Inputs(input);
-        var existing = overwrite ? Array.Empty<string>() : FolderPredictor.ExistingOutputs(files, Path.GetFullPath(output));
+        if (maxPixels < 1) throw new SegSharpException($"--max-pixels {maxPixels} is not valid; give a positive number of pixels.");
+        if (overwrite && resume) throw new SegSharpException("--overwrite and --resume contradict each other: --resume keeps finished outputs. Pass one.");
+        var inputs = Select(FolderPredictor.Inputs(input), Path.GetFullPath(output), overwrite, resume);
+        return IsOnnx(model)
+            ? OpenOnnx(model, inputs, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads, maxPixels)
+            : OpenCheckpoint(model, inputs, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads, maxPixels);
+    }
+
+    private sealed record Inputs(IReadOnlyList<string> ToPredict, int Done);
+
+    /// <summary>What to predict: every file, or (resume) those without both outputs; existing outputs are refused unless told.</summary>
+    private static Inputs Select(IReadOnlyList<string> files, string output, bool overwrite, bool resume)
+    {
+        var names = FolderPredictor.OutputNames(files);
+        var todo = resume ? files.Where(f => !FolderPredictor.Finished(output, names[f])).ToList() : files;
+        var existing = overwrite || resume ? Array.Empty<string>() : FolderPredictor.ExistingOutputs(files, output);
         if (existing.Count > 0)
             throw new SegSharpException($"Output '{existing[0]}' exists{(existing.Count > 1 ? $" (and {existing.Count - 1} more)" : "")}; " +
-                "pass --overwrite to replace, or choose another --output.");
-        return IsOnnx(model)
-            ? OpenOnnx(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads)
-            : OpenCheckpoint(model, files, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads);
+                "pass --resume to keep finished outputs and predict the rest, --overwrite to replace them, or choose another --output.");
+        return new Inputs(todo, files.Count - todo.Count);
     }
 
     /// <summary>Whether <paramref name="model"/> names an ONNX file (by extension) rather than a checkpoint.</summary>
     public static bool IsOnnx(string model) => Path.GetExtension(model).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
-    private static PredictionWorkflow OpenCheckpoint(string checkpoint, IReadOnlyList<string> files, string output, int? tileSize, double? overlap,
-        bool flipTta, InferencePrecision? precision, int threads)
+    private static PredictionWorkflow OpenCheckpoint(string checkpoint, Inputs files, string output, int? tileSize, double? overlap,
+        bool flipTta, InferencePrecision? precision, int threads, long maxPixels)
     {
         TorchRuntime.ConfigureThreads(threads);
         var trained = TrainedModel.Load(checkpoint);
@@ -64,7 +87,7 @@ public sealed class PredictionWorkflow : IDisposable
             var (tile, tileOverlap, flip) = Settings(trained.Config.Evaluation, trained.Model.Stride, tileSize, overlap, flipTta);
             trained.Model.ComputeType = ComputePrecision.Of(precision ?? trained.Config.Evaluation.Precision);
             var predictor = FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip);
-            return new PredictionWorkflow(trained, predictor, files, output);
+            return new PredictionWorkflow(trained, predictor, files, output, maxPixels);
         }
         catch
         {
@@ -73,8 +96,8 @@ public sealed class PredictionWorkflow : IDisposable
         }
     }
 
-    private static PredictionWorkflow OpenOnnx(string path, IReadOnlyList<string> files, string output, int? tileSize, double? overlap, bool flipTta,
-        InferencePrecision? precision, int threads)
+    private static PredictionWorkflow OpenOnnx(string path, Inputs files, string output, int? tileSize, double? overlap, bool flipTta,
+        InferencePrecision? precision, int threads, long maxPixels)
     {
         if (precision is InferencePrecision.Bfloat16)
             throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
@@ -84,7 +107,7 @@ public sealed class PredictionWorkflow : IDisposable
         {
             var (tile, tileOverlap, flip) = Settings(model.Evaluation, model.Card.Stride, tileSize, overlap, flipTta);
             var predictor = FolderPredictor.ForOnnx(model, tile, tileOverlap, flip);
-            return new PredictionWorkflow(model, predictor, files, output);
+            return new PredictionWorkflow(model, predictor, files, output, maxPixels);
         }
         catch
         {
@@ -105,8 +128,11 @@ public sealed class PredictionWorkflow : IDisposable
         return (tile, tileOverlap, flipTta || settings.FlipTta);
     }
 
-    /// <summary>Predicts the files one by one; each result says where its mask went or why the file was skipped.</summary>
-    public IEnumerable<PredictionResult> Run() => _predictor.Run(Files, Output);
+    /// <summary>
+    /// Predicts the files one by one; each result says where its mask went or why the file was skipped. Cancelling
+    /// <paramref name="stop"/> ends the sequence after the image in hand is written (then <c>resume</c> finishes the rest).
+    /// </summary>
+    public IEnumerable<PredictionResult> Run(CancellationToken stop = default) => _predictor.Run(Files, Output, _maxPixels, stop);
 
     public void Dispose() => _model.Dispose();
 }

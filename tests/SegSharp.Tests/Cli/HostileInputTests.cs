@@ -1,0 +1,137 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.IO.Compression;
+using SegSharp.Tests.Training;
+
+namespace SegSharp.Tests.Cli;
+
+/// <summary>
+/// The hostile-input audit's cases through the real command line: decompression bombs, escape sequences in file names,
+/// an interrupted predict resumed, outputs guarded. Each ends in one line and the documented exit code.
+/// </summary>
+[Collection("training")]
+[Trait("Tier", "EndToEnd")]
+public sealed class HostileInputTests
+{
+    private static readonly Lazy<string> Model = new(() =>
+    {
+        string run = TestPaths.TempFolder("hostile-input");
+        TinyRun.Train(run);
+        return Path.Combine(run, "checkpoints", "last.ckpt");
+    });
+
+    /// <summary>A real PNG of <paramref name="side"/>² gray pixels, all zero: a few hundred KB that decode to side² bytes.</summary>
+    private static void WriteBomb(string path, int side)
+    {
+        using var file = File.Create(path);
+        file.Write(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, side);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), side);
+        header[8] = 8;                                          // 8-bit gray, no interlace
+        Chunk(file, "IHDR", header);
+        var compressed = new MemoryStream();
+        using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            var row = new byte[side + 1];                       // filter byte 0, then the row
+            for (int y = 0; y < side; y++) zlib.Write(row);
+        }
+        Chunk(file, "IDAT", compressed.ToArray());
+        Chunk(file, "IEND", Array.Empty<byte>());
+    }
+
+    private static void Chunk(Stream stream, string type, byte[] data)
+    {
+        var length = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
+        stream.Write(length);
+        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        stream.Write(typed);
+        var crc = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crc, System.IO.Hashing.Crc32.HashToUInt32(typed));
+        stream.Write(crc);
+    }
+
+    [Fact]
+    public void A_decompression_bomb_is_refused_from_its_header_and_the_rest_of_the_folder_is_predicted()
+    {
+        string input = TestPaths.TempFolder("bomb");
+        WriteBomb(Path.Combine(input, "bomb.png"), 20000);
+        Assert.True(new FileInfo(Path.Combine(input, "bomb.png")).Length < 2 << 20);
+        File.Copy(Path.Combine(TestPaths.Isbi, "image", "1.png"), Path.Combine(input, "real.png"));
+        string output = TestPaths.TempFolder("bomb-out");
+        var (code, stdout, error) = CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", output });
+        Assert.True(code == 1, $"exit {code}\n{stdout}\n{error}");
+        string line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("bomb.png' declares 20000x20000 pixels (400 MP), over the 150 MP limit", line, StringComparison.Ordinal);
+        Assert.Contains("predict: 1 written, 1 skipped", stdout, StringComparison.Ordinal);
+
+        // data check finds it too, as an error of the dataset, without decoding it.
+        string dataset = TestPaths.TempFolder("bomb-dataset");
+        Directory.CreateDirectory(Path.Combine(dataset, "images"));
+        Directory.CreateDirectory(Path.Combine(dataset, "masks"));
+        File.Copy(Path.Combine(input, "bomb.png"), Path.Combine(dataset, "images", "a.png"));
+        File.Copy(Path.Combine(input, "bomb.png"), Path.Combine(dataset, "masks", "a.png"));
+        File.WriteAllText(Path.Combine(dataset, "data.yaml"), "classes: [background, object]\n");
+        var check = CliProcess.Run(new[] { "data", "check", Path.Combine(dataset, "data.yaml") });
+        Assert.True(check.Code == 1, $"exit {check.Code}\n{check.Out}\n{check.Error}");
+        Assert.Contains("declares 20000x20000 pixels", check.Error, StringComparison.Ordinal);
+        var raised = CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", output, "--max-pixels", "0" });
+        Assert.Equal(2, raised.Code);
+        Assert.Contains("--max-pixels 0 is not valid", raised.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Terminal_escape_sequences_in_file_names_are_printed_escaped()
+    {
+        string input = TestPaths.TempFolder("escape");
+        string name = "a\u001b]0;pwned\u0007\u001b[2Jb.png";
+        File.WriteAllText(Path.Combine(input, name), "not a png");
+        var (code, stdout, error) = CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", TestPaths.TempFolder("o") });
+        Assert.Equal(1, code);
+        Assert.DoesNotContain('\u001b', error + stdout);
+        Assert.DoesNotContain('\u0007', error + stdout);
+        Assert.Contains("a\\x1b]0;pwned\\x07\\x1b[2Jb.png", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stops_predict_after_an_image_and_resume_finishes_the_folder_with_the_same_masks()
+    {
+        string input = Path.Combine(TestPaths.Isbi, "image");
+        string output = TestPaths.TempFolder("interrupted"), reference = TestPaths.TempFolder("uninterrupted");
+        Assert.Equal(0, CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", reference }).Code);
+
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "SegSharp.Cli.dll"), "predict", "--checkpoint", Model.Value, "--input", input,
+                     "--output", output })
+            info.ArgumentList.Add(a);
+        info.Environment["CI"] = "true";
+        using (var child = Process.Start(info)!)
+        {
+            var stdout = child.StandardOutput.ReadToEndAsync();
+            var stderr = child.StandardError.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            string masks = Path.Combine(output, "masks");
+            while ((!Directory.Exists(masks) || Directory.GetFiles(masks).Length < 3) && clock.Elapsed < TimeSpan.FromSeconds(120)) Thread.Sleep(10);
+            using (var kill = Process.Start("kill", new[] { "-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!)
+                kill.WaitForExit();
+            Assert.True(child.WaitForExit(TimeSpan.FromSeconds(60)));
+            string printed = await stdout, errors = await stderr;
+            Assert.True(child.ExitCode == 130, $"exit {child.ExitCode}\n{printed}\n{errors}");
+            Assert.Contains("run the same command with --resume", printed, StringComparison.Ordinal);
+        }
+        int finished = Directory.GetFiles(Path.Combine(output, "overlays")).Length;
+        Assert.InRange(finished, 3, 29);
+        Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+
+        // The same command is refused (outputs exist) and names --resume; with it, the rest is predicted.
+        var again = CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", output });
+        Assert.Equal(2, again.Code);
+        Assert.Contains("pass --resume", again.Error, StringComparison.Ordinal);
+        var resumed = CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", output, "--resume" });
+        Assert.True(resumed.Code == 0, resumed.Out + resumed.Error);
+        Assert.Contains($"{30 - finished} written, 0 skipped, {finished} done before", resumed.Out, StringComparison.Ordinal);
+        foreach (var mask in Directory.GetFiles(Path.Combine(reference, "masks")))
+            Assert.Equal(File.ReadAllBytes(mask), File.ReadAllBytes(Path.Combine(output, "masks", Path.GetFileName(mask))));
+    }
+}
