@@ -17,12 +17,17 @@ public static class EvaluateCommand
         split.AcceptOnlyFromAmong(OptionNames<EvaluationSplit>.All.ToArray());
         var output = new Option<string?>("--output", "-o") { Description = "Report folder (default: <run>/report, or ./report)." };
         var sets = CommandLine.SetOption();
-        foreach (var option in new Option[] { checkpoint, data, split, output, sets }) command.Options.Add(option);
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Write into an --output folder that holds files (the run's own report/ is always updated).",
+        };
+        foreach (var option in new Option[] { checkpoint, data, split, output, sets, overwrite }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             EvaluationSummary summary = null!;
             Terminal.Run("evaluating", 1, _ => summary = EvaluationWorkflow.Run(parse.GetValue(checkpoint)!, parse.GetValue(data),
-                OptionNames<EvaluationSplit>.Parse(parse.GetValue(split)!, "--split"), parse.GetValue(output), parse.GetValue(sets)));
+                OptionNames<EvaluationSplit>.Parse(parse.GetValue(split)!, "--split"), parse.GetValue(output), parse.GetValue(sets),
+                parse.GetValue(overwrite)));
             Print(summary);
             return 0;
         }));

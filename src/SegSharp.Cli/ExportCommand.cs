@@ -19,11 +19,12 @@ public static class ExportCommand
         {
             Description = "The file to write (e.g. model.onnx, model.safetensors or model.pt).", Required = true,
         };
-        foreach (var option in new Option[] { checkpoint, format, output }) command.Options.Add(option);
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output file if it exists (never the checkpoint itself)." };
+        foreach (var option in new Option[] { checkpoint, format, output, overwrite }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
             var (path, tensors) = ExportWorkflow.Run(parse.GetValue(checkpoint)!, OptionNames<ExportFormat>.Parse(parse.GetValue(format)!, "--format"),
-                parse.GetValue(output)!);
+                parse.GetValue(output)!, parse.GetValue(overwrite));
             Console.WriteLine($"export: {tensors} tensors -> {path}");
             return 0;
         }));

@@ -14,4 +14,14 @@ Console.SetError(stderr);
 
 // libtorch's log level is process-wide and must be chosen before the first native call a command makes.
 if (args.Contains(CommandLine.VerboseOption)) TorchRuntime.ShowNativeLogs();
-return CommandLine.Build().Parse(args).Invoke();
+var parsed = CommandLine.Build().Parse(args);
+// A command line that does not parse is bad input like any other: one line per problem and exit code 2 (the parser's own
+// default is 1, which SegSharp means as "problems found").
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    string command = parsed.CommandResult.Command is System.CommandLine.RootCommand ? "" : parsed.CommandResult.Command.Name + " ";
+    Console.Error.WriteLine($"(segsharp {command}--help lists the commands and options)");
+    return CommandLine.BadInput;
+}
+return parsed.Invoke();

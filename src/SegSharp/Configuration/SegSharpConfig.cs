@@ -56,6 +56,10 @@ public sealed record SegSharpConfig
                     $"default.");
             source = path;
             text = ReadConfigFile(path);
+            // A file with no keys is a mistake (the wrong file, a failed copy), not a request for the defaults: say so.
+            if (YamlDocument.ParseMapping(text, path, "train:") is not { Children.Count: > 0 })
+                throw new ConfigException($"Config '{path}' holds no settings (it is empty or only comments). Write the keys to change (see " +
+                    "configs/default.yaml), or omit --config for the built-in default.");
             baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         }
         return Parse(text, source, baseDirectory, overrides);

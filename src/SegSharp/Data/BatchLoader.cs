@@ -8,7 +8,7 @@ namespace SegSharp.Data;
 /// sample's transforms draw from a generator keyed by (seed, e, position). Worker count and timing change only
 /// speed, never content. At most <c>prefetch</c> batches exist ahead of the consumer, so memory is bounded by
 /// the queue, not by the dataset. In data-parallel training each process builds its share of every batch (see
-/// <see cref="BatchLoader(ISegmentationDataset, ISampleTransform, int, long, bool, int, int, int, int, int)"/>): the
+/// <see cref="BatchLoader(ISegmentationDataset, ISampleTransform, int, long, bool, int, int, int, int, int, string)"/>): the
 /// batch as a whole is the one a single process would build, whatever the number of processes.
 /// </summary>
 public sealed class BatchLoader
@@ -20,13 +20,16 @@ public sealed class BatchLoader
     private readonly int _workers;
     private readonly int _prefetch;
     private readonly int _shard;
+    private readonly string _batchSizeKey;
 
     /// <param name="batchSize">Samples per batch over all processes.</param>
     /// <param name="shard">This process's part of each batch: samples [shard × size / shards, (shard + 1) × size / shards).</param>
     /// <param name="shards">Processes sharing each batch; must divide <paramref name="batchSize"/>.</param>
+    /// <param name="batchSizeKey">The config key that set <paramref name="batchSize"/>, named when samples of two sizes meet in a batch.</param>
     public BatchLoader(ISegmentationDataset dataset, ISampleTransform transforms, int batchSize, long seed,
-        bool shuffle, int workers, int prefetch, int iterationsPerEpoch = 0, int shard = 0, int shards = 1)
+        bool shuffle, int workers, int prefetch, int iterationsPerEpoch = 0, int shard = 0, int shards = 1, string batchSizeKey = "the batch size")
     {
+        _batchSizeKey = batchSizeKey;
         if (dataset.Count == 0) throw new SegSharpException($"Dataset '{dataset.Description.Name}' split is empty; adjust the split.");
         if (shards < 1 || batchSize % shards != 0 || shard < 0 || shard >= shards)
             throw new ArgumentOutOfRangeException(nameof(shards), shards, $"must divide the batch size {batchSize} and exceed shard {shard}");
@@ -87,7 +90,7 @@ public sealed class BatchLoader
             var random = SeededRandom.For(_seed, 0xA06, epoch, position);
             samples[i - first] = _transforms.Apply(_dataset.Load(indices[i]), random);
         }
-        return HostBatch.Collate(epoch, batch, samples);
+        return HostBatch.Collate(epoch, batch, samples, _batchSizeKey);
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ public static class DatasetChecker
         var schema = new LabelSchema(description);
         var errors = new List<string>();
         var warnings = new List<string>();
+        if (listing.Pairs.Count == 0) errors.Add(FolderDataset.NoPairs(description));    // what training would refuse
         foreach (var image in listing.ImagesWithoutMask) errors.Add($"Image '{image}' has no mask with the same stem in '{description.MasksDirectory}'. Add " +
             $"the mask or remove the image.");
         foreach (var mask in listing.MasksWithoutImage) errors.Add($"Mask '{mask}' has no image with the same stem in '{description.ImagesDirectory}'. Add " +

@@ -17,12 +17,15 @@ public sealed class FolderDataset : ISegmentationDataset
         Description = description;
         _schema = new LabelSchema(description);
         var listing = DatasetListing.Scan(description);
-        if (listing.Pairs.Count == 0)
-            throw new SegSharpException($"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and " +
-                $"'{description.MasksDirectory}'. Check root, images and masks.");
+        if (listing.Pairs.Count == 0) throw new SegSharpException(NoPairs(description));
         _pairs = listing.Pairs.ToList();
         Unpaired = listing.ImagesWithoutMask.Concat(listing.MasksWithoutImage).ToList();
     }
+
+    /// <summary>What training (and data check) say of a description that pairs no files.</summary>
+    public static string NoPairs(DatasetDescription description) =>
+        $"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and '{description.MasksDirectory}'. " +
+        "Check root, images and masks.";
 
     /// <summary>Images without a mask and masks without an image: not part of the dataset (data check lists them as errors).</summary>
     public IReadOnlyList<string> Unpaired { get; }

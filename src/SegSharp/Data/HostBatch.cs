@@ -7,14 +7,15 @@ namespace SegSharp.Data;
 public sealed record HostBatch(int Epoch, int Index, float[] Images, long[] Masks, int Count, int Channels, int Height, int Width, IReadOnlyList<string> Names)
 {
     /// <summary>Builds one batch; all samples must share a size (add a crop or resize transform otherwise).</summary>
-    public static HostBatch Collate(int epoch, int index, IReadOnlyList<Sample> samples)
+    /// <param name="batchSizeKey">The config key of the batch size, for the message when sizes differ.</param>
+    public static HostBatch Collate(int epoch, int index, IReadOnlyList<Sample> samples, string batchSizeKey = "the batch size")
     {
         var first = samples[0];
         foreach (var s in samples)
         {
             if (s.Height != first.Height || s.Width != first.Width || s.Channels != first.Channels)
                 throw new SegSharpException($"Samples '{first.Name}' ({first.Width}x{first.Height}) and '{s.Name}' ({s.Width}x{s.Height}) cannot share a " +
-                    $"batch. Add a random_crop or resize transform, or set batch size 1.");
+                    $"batch. Set {batchSizeKey} to 1, or add a resize or center_crop transform so every sample has one size.");
         }
         int imageSize = first.Channels * first.Height * first.Width, maskSize = first.Height * first.Width;
         var images = new float[samples.Count * imageSize];

@@ -21,7 +21,8 @@ public static class SplitEvaluator
         model.ComputeType = ComputePrecision.Of(settings.Precision);
         Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Stride);
         var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels);
-        var loader = new BatchLoader(split, transforms, batchSize, 0, shuffle: false, workers, Math.Max(2, workers));
+        var loader = new BatchLoader(split, transforms, batchSize, 0, shuffle: false, workers, Math.Max(2, workers),
+            batchSizeKey: "train.val_batch_size (evaluate --set train.val_batch_size=1)");
         var names = description.Classes.Select(c => c.Name).ToList();
         var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, predictor.LogProbabilities);
         var chosen = result.Images.Take(settings.Samples).Select(s => ("sample", s))

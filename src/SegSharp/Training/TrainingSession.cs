@@ -34,10 +34,11 @@ public sealed class TrainingSession : IDisposable
         Dataset = dataset;
         Split = DatasetSplit.Create(dataset);
         TrainLoader = new BatchLoader(Split.Train, TransformPipeline.Create(config.TrainTransforms), train.BatchSize, train.Seed, shuffle: true,
-            config.Data.Workers, config.Data.Prefetch, train.IterationsPerEpoch * train.Accumulate, collective.Rank, collective.Size);
+            config.Data.Workers, config.Data.Prefetch, train.IterationsPerEpoch * train.Accumulate, collective.Rank, collective.Size,
+            batchSizeKey: "train.batch_size (transforms.train)");
         ValidationLoader = Split.Validation.Count > 0
             ? new BatchLoader(Split.Validation, TransformPipeline.Create(config.ValidationTransforms), train.ValidationBatchSize, train.Seed,
-                shuffle: false, config.Data.Workers, config.Data.Prefetch)
+                shuffle: false, config.Data.Workers, config.Data.Prefetch, batchSizeKey: "train.val_batch_size (transforms.val)")
             : null;
         StepsPerEpoch = TrainLoader.BatchesPerEpoch / train.Accumulate;
         if (StepsPerEpoch == 0)

@@ -21,9 +21,11 @@ public static class EvaluationWorkflow
     /// <param name="output">The report folder; null for the run's report/ folder (or ./report outside a run).</param>
     /// <param name="overrides"><c>key.path=value</c> changes to the embedded config (e.g. evaluation.tile_size=256).</param>
     public static EvaluationSummary Run(string checkpoint, string? dataset = null, EvaluationSplit split = EvaluationSplit.Validation,
-        string? output = null, IReadOnlyList<string>? overrides = null)
+        string? output = null, IReadOnlyList<string>? overrides = null, bool overwrite = false)
     {
         using var trained = TrainedModel.Load(checkpoint);
+        string folder = Path.GetFullPath(output ?? trained.Run?.ReportDirectory ?? "report");
+        GuardOutput(folder, trained.Run?.ReportDirectory, overwrite);
         var config = overrides is { Count: > 0 }
             ? SegSharpConfig.Parse(trained.State.ConfigYaml, $"{checkpoint} (embedded config)", Directory.GetCurrentDirectory(), overrides)
             : trained.Config;
@@ -41,11 +43,21 @@ public static class EvaluationWorkflow
         var outcome = SplitEvaluator.Run(trained.Model, chosen, OptionNames<EvaluationSplit>.Name(split), TransformPipeline.Create(config.ValidationTransforms),
             config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
         var run = trained.Run;
-        string folder = output ?? run?.ReportDirectory ?? Path.GetFullPath("report");
         int? bestEpoch = trained.State.BestEpoch >= 0 ? trained.State.BestEpoch + 1 : null;
         var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>(), bestEpoch);
         string report = EvaluationReport.Write(folder, outcome, curves, $"SegSharp evaluation: {data.Description.Name}", trained.CheckpointPath);
         return new EvaluationSummary(outcome, report);
+    }
+
+    /// <summary>
+    /// A folder that holds files is not written into unless told (--overwrite), except the checkpoint's own run report,
+    /// which evaluating a run's checkpoint updates, as training does.
+    /// </summary>
+    private static void GuardOutput(string folder, string? runReport, bool overwrite)
+    {
+        if (overwrite || !Directory.Exists(folder) || !Directory.EnumerateFileSystemEntries(folder).Any()) return;
+        if (runReport is not null && Path.GetFullPath(runReport) == folder) return;
+        throw new SegSharpException($"Output '{folder}' exists and holds files; pass --overwrite to replace the report in it, or choose another --output.");
     }
 
     private static ISegmentationDataset OpenDataset(TrainedModel trained, SegSharpConfig config, string? dataset)

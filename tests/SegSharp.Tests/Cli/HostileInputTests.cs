@@ -134,4 +134,76 @@ public sealed class HostileInputTests
         foreach (var mask in Directory.GetFiles(Path.Combine(reference, "masks")))
             Assert.Equal(File.ReadAllBytes(mask), File.ReadAllBytes(Path.Combine(output, "masks", Path.GetFileName(mask))));
     }
+
+    [Fact]
+    public void Export_never_overwrites_its_own_checkpoint_and_asks_before_replacing_a_file()
+    {
+        string folder = TestPaths.TempFolder("export-guard");
+        string checkpoint = Path.Combine(folder, "model.ckpt");
+        File.Copy(Model.Value, checkpoint);
+        byte[] before = File.ReadAllBytes(checkpoint);
+        foreach (var self in new[] { checkpoint, Path.Combine(folder, ".", "model.ckpt") })
+        {
+            var (code, _, error) = CliProcess.Run(new[] { "export", "--checkpoint", checkpoint, "--format", "safetensors", "--output", self, "--overwrite" });
+            Assert.Equal(2, code);
+            Assert.Contains("is the checkpoint being exported", Assert.Single(error.Trim().Split('\n')), StringComparison.Ordinal);
+        }
+        File.CreateSymbolicLink(Path.Combine(folder, "link.ckpt"), checkpoint);
+        Assert.Equal(2, CliProcess.Run(new[] { "export", "--checkpoint", checkpoint, "--format", "onnx", "-o", Path.Combine(folder, "link.ckpt"),
+            "--overwrite" }).Code);
+        Assert.Equal(before, File.ReadAllBytes(checkpoint));
+
+        string other = Path.Combine(folder, "notes.onnx");
+        File.WriteAllText(other, "keep me");
+        var refused = CliProcess.Run(new[] { "export", "--checkpoint", checkpoint, "--format", "onnx", "-o", other });
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("pass --overwrite", refused.Error, StringComparison.Ordinal);
+        Assert.Equal("keep me", File.ReadAllText(other));
+        Assert.Equal(0, CliProcess.Run(new[] { "export", "--checkpoint", checkpoint, "--format", "onnx", "-o", other, "--overwrite" }).Code);
+        Assert.NotEqual("keep me", File.ReadAllText(other));
+    }
+
+    [Fact]
+    public void Evaluate_does_not_write_into_a_folder_that_holds_files_unless_told()
+    {
+        string output = TestPaths.TempFolder("eval-guard");
+        File.WriteAllText(Path.Combine(output, "thesis.tex"), "mine");
+        var refused = CliProcess.Run(new[] { "evaluate", "--checkpoint", Model.Value, "--output", output });
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("holds files; pass --overwrite", Assert.Single(refused.Error.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Single(Directory.EnumerateFileSystemEntries(output));
+        // The checkpoint's own run report is what evaluating a run updates.
+        var own = CliProcess.Run(new[] { "evaluate", "--checkpoint", Model.Value });
+        Assert.True(own.Code == 0, own.Out + own.Error);
+    }
+
+    [Fact]
+    public void A_command_line_that_does_not_parse_is_bad_input_exit_2()
+    {
+        var (code, _, error) = CliProcess.Run(new[] { "predict", "--tile", "many", "--bogus" });
+        Assert.Equal(2, code);
+        Assert.All(error.Trim().Split('\n'), l => Assert.True(l.StartsWith("error: ", StringComparison.Ordinal) || l.Contains("--help"), l));
+        Assert.Contains("--bogus", error, StringComparison.Ordinal);
+        Assert.Equal(2, CliProcess.Run(new[] { "frobnicate" }).Code);
+        Assert.Equal(0, CliProcess.Run(new[] { "--help" }).Code);
+    }
+
+    [Fact]
+    public void Data_check_of_a_dataset_with_no_pairs_fails_as_training_would_and_an_empty_config_is_refused()
+    {
+        string dataset = TestPaths.TempFolder("no-pairs");
+        Directory.CreateDirectory(Path.Combine(dataset, "images"));
+        Directory.CreateDirectory(Path.Combine(dataset, "masks"));
+        File.WriteAllText(Path.Combine(dataset, "data.yaml"), "classes: [background, object]\n");
+        var check = CliProcess.Run(new[] { "data", "check", Path.Combine(dataset, "data.yaml") });
+        Assert.Equal(1, check.Code);
+        Assert.Contains("no image/mask pairs found", check.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("ok:", check.Out, StringComparison.Ordinal);
+
+        string config = Path.Combine(dataset, "empty.yaml");
+        File.WriteAllText(config, "# TODO: fill in\n\n");
+        var train = CliProcess.Run(new[] { "train", "--config", config });
+        Assert.Equal(2, train.Code);
+        Assert.Contains("holds no settings", Assert.Single(train.Error.Trim().Split('\n')), StringComparison.Ordinal);
+    }
 }

@@ -83,6 +83,18 @@ public class BatchLoaderTests
         Assert.Equal("sample 3 is broken", error.Message);
     }
 
+    [Fact]
+    public void Samples_of_two_sizes_in_one_batch_name_the_batch_size_key_to_change()
+    {
+        var samples = new[]
+        {
+            new Sample("a", new float[3 * 4 * 4], new int[16], 3, 4, 4, 255), new Sample("b", new float[3 * 5 * 4], new int[20], 3, 5, 4, 255),
+        };
+        var error = Assert.Throws<SegSharpException>(() => HostBatch.Collate(0, 0, samples, "train.val_batch_size (transforms.val)"));
+        Assert.Equal("Samples 'a' (4x4) and 'b' (4x5) cannot share a batch. Set train.val_batch_size (transforms.val) to 1, or add a resize or " +
+            "center_crop transform so every sample has one size.", error.Message);
+    }
+
     private sealed class FailingDataset : ISegmentationDataset
     {
         private readonly ShapesDataset _inner = new(count: 6, size: 8);
