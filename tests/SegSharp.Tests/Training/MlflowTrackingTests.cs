@@ -297,6 +297,15 @@ public sealed class MlflowTrackingTests : IDisposable
         Assert.All(Enumerable.Range(0, 98), i => Assert.Equal($"{i}", logged[$"p{i}"]));
     }
 
+    [Fact]
+    public void An_unknown_tracking_uri_is_refused_with_the_forms_that_work()
+    {
+        var config = TinyRun.Config(Path.Combine(_root, "bad"), "tracking.mlflow.uri=ftp://example.org/mlruns");
+        var error = Assert.Throws<SegSharpException>(() => TrainingWorkflow.Run(config, new RecordingObserver()));
+        Assert.Contains("'ftp://example.org/mlruns'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("file:./mlruns", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Requests that write to a run, so far (uvicorn logs one line per request).</summary>
     private static int Requests(MlflowServer server) =>
         server.Log.Split('\n').Count(l => l.Contains("\"PUT /api/2.0/mlflow-artifacts/", StringComparison.Ordinal) ||
