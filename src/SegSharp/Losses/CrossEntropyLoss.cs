@@ -3,10 +3,11 @@ using static TorchSharp.torch;
 namespace SegSharp.Losses;
 
 /// <summary>
-/// Pixel-wise cross-entropy with optional class weights (weighted mean, as PyTorch) and label smoothing.
-/// With every pixel ignored it returns 0 (connected to the graph) instead of NaN. With a border weight w0 &gt; 0 it
-/// is the U-Net paper's weighted loss: each pixel's cross-entropy weighted by its class weight plus its
-/// <see cref="BorderWeights"/> term, divided by the sum of those weights.
+/// Pixel-wise cross-entropy with optional class weights (weighted mean, as PyTorch) and label smoothing: the sum of the
+/// valid pixels' weighted losses over the sum of their class weights (their count without weights), both taken over
+/// the whole batch (under data parallelism too). With every pixel ignored it returns 0 (connected to the graph)
+/// instead of NaN. With a border weight w0 &gt; 0 it is the U-Net paper's weighted loss: each pixel's cross-entropy
+/// weighted by its class weight plus its <see cref="BorderWeights"/> term, divided by the sum of those weights.
 /// </summary>
 public sealed class CrossEntropyLoss : ISegmentationLoss
 {
@@ -31,7 +32,7 @@ public sealed class CrossEntropyLoss : ISegmentationLoss
 
     public string Name => "cross_entropy";
 
-    public Tensor Compute(Tensor logits, Tensor target)
+    public Tensor Compute(Tensor logits, Tensor target, BatchReduction? batch = null)
     {
         using var scope = NewDisposeScope();
         if (_classWeights is not null && _classWeights.Length != logits.shape[1])
@@ -39,19 +40,31 @@ public sealed class CrossEntropyLoss : ISegmentationLoss
                 $"classes. Give one weight per class.");
         using var weight = _classWeights is null ? null : tensor(_classWeights, dtype: logits.dtype, device: logits.device);
         var valid = target.ne(_ignoreIndex);
-        if (!valid.any().item<bool>()) return (logits.sum() * 0).MoveToOuterDisposeScope();
-        if (_borderWeight > 0) return BorderWeighted(logits, target, weight, valid).MoveToOuterDisposeScope();
-        var loss = nn.functional.cross_entropy(logits, target, weight, _ignoreIndex, nn.Reduction.Mean, _labelSmoothing);
-        return loss.MoveToOuterDisposeScope();
+        var safeTarget = target.masked_fill(valid.logical_not(), 0);
+        // Each valid pixel's class weight (1 without weights): PyTorch's weighted mean divides by their sum.
+        var pixelWeight = weight is null
+            ? valid.to(logits.dtype)
+            : weight.index_select(0, safeTarget.flatten()).view_as(target) * valid.to(logits.dtype);
+        Tensor numerator, denominator;
+        if (_borderWeight > 0)
+        {
+            var perPixel = nn.functional.cross_entropy(logits, target, null, _ignoreIndex, nn.Reduction.None, _labelSmoothing);
+            var omega = pixelWeight + Border(target, logits);
+            (numerator, denominator) = ((perPixel * omega).sum(), omega.sum());
+        }
+        else
+        {
+            // With reduction none PyTorch weights each pixel's loss (label smoothing included) by its class weight.
+            var perPixel = nn.functional.cross_entropy(logits, target, weight, _ignoreIndex, nn.Reduction.None, _labelSmoothing);
+            (numerator, denominator) = (perPixel.sum(), pixelWeight.sum());
+        }
+        var sums = (batch ?? BatchReduction.Local).Sum(stack(new[] { numerator, denominator }));
+        return (sums[0] / sums[1].clamp_min(1e-12)).MoveToOuterDisposeScope();
     }
 
-    private Tensor BorderWeighted(Tensor logits, Tensor target, Tensor? classWeight, Tensor valid)
+    /// <summary>The U-Net paper's separation term of every pixel, [N, H, W] (it depends on the masks only).</summary>
+    private Tensor Border(Tensor target, Tensor logits)
     {
-        var perPixel = nn.functional.cross_entropy(logits, target, null, _ignoreIndex, nn.Reduction.None, _labelSmoothing);
-        var safeTarget = target.masked_fill(valid.logical_not(), 0);
-        var pixelWeight = classWeight is null
-            ? valid.to(logits.dtype)
-            : classWeight.index_select(0, safeTarget.flatten()).view_as(target) * valid.to(logits.dtype);
         int n = (int)target.shape[0], h = (int)target.shape[1], w = (int)target.shape[2];
         var masks = target.cpu().data<long>().ToArray();
         var border = new float[masks.Length];
@@ -60,7 +73,6 @@ public sealed class CrossEntropyLoss : ISegmentationLoss
             BorderWeights.Compute(masks.AsSpan(i * h * w, h * w), h, w, _borderClass, _ignoreIndex, _borderWeight, _borderSigma)
                 .CopyTo(border, i * h * w);
         }
-        var omega = pixelWeight + tensor(border, new long[] { n, h, w }).to(logits.dtype).to(logits.device);
-        return (perPixel * omega).sum() / omega.sum().clamp_min(1e-12);
+        return tensor(border, new long[] { n, h, w }).to(logits.dtype).to(logits.device);
     }
 }

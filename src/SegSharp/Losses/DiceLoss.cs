@@ -4,8 +4,9 @@ namespace SegSharp.Losses;
 
 /// <summary>
 /// Soft Dice loss, 1 - mean_c (2·Σ p·g + s) / (Σ p + Σ g + s), sums over the batch and all valid pixels (batch
-/// Dice, as nnU-Net). Multiclass: p = softmax over C channels, one term per class (class 0 left out with
-/// excludeBackground). Binary: logits have one channel, p = sigmoid, target 1 is foreground.
+/// Dice, as nnU-Net): under data parallelism over the whole batch, not each process's share. Multiclass: p = softmax
+/// over C channels, one term per class (class 0 left out with excludeBackground). Binary: logits have one channel,
+/// p = sigmoid, target 1 is foreground.
 /// </summary>
 public sealed class DiceLoss : ISegmentationLoss
 {
@@ -24,7 +25,7 @@ public sealed class DiceLoss : ISegmentationLoss
 
     public string Name => "dice";
 
-    public Tensor Compute(Tensor logits, Tensor target)
+    public Tensor Compute(Tensor logits, Tensor target, BatchReduction? batch = null)
     {
         using var scope = NewDisposeScope();
         var valid = target.ne(_ignoreIndex).unsqueeze(1).to(logits.dtype);
@@ -49,8 +50,11 @@ public sealed class DiceLoss : ISegmentationLoss
             }
         }
         var dims = new long[] { 0, 2, 3 };
-        var intersection = (probabilities * truth).sum(dims);
-        var cardinality = probabilities.sum(dims) + truth.sum(dims);
+        long terms = probabilities.shape[1];
+        // Intersections and cardinalities of the whole batch, in one reduction.
+        var sums = (batch ?? BatchReduction.Local).Sum(cat(new[] { (probabilities * truth).sum(dims), probabilities.sum(dims) + truth.sum(dims) }));
+        var intersection = sums[..(int)terms];
+        var cardinality = sums[(int)terms..];
         var dice = (2 * intersection + _smooth) / (cardinality + _smooth).clamp_min(1e-7);
         return (1 - dice.mean()).MoveToOuterDisposeScope();
     }

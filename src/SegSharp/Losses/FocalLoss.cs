@@ -3,8 +3,9 @@ using static TorchSharp.torch;
 namespace SegSharp.Losses;
 
 /// <summary>
-/// Focal loss (Lin et al. 2017): mean over valid pixels of -α_t (1 - p_t)^γ log p_t, with p_t the softmax
-/// probability of the true class and α_t an optional per-class weight (1 when absent).
+/// Focal loss (Lin et al. 2017): mean over valid pixels (of the whole batch, under data parallelism) of
+/// -α_t (1 - p_t)^γ log p_t, with p_t the softmax probability of the true class and α_t an optional per-class weight
+/// (1 when absent).
 /// </summary>
 public sealed class FocalLoss : ISegmentationLoss
 {
@@ -21,7 +22,7 @@ public sealed class FocalLoss : ISegmentationLoss
 
     public string Name => "focal";
 
-    public Tensor Compute(Tensor logits, Tensor target)
+    public Tensor Compute(Tensor logits, Tensor target, BatchReduction? batch = null)
     {
         using var scope = NewDisposeScope();
         if (_alpha is not null && _alpha.Length != logits.shape[1])
@@ -38,7 +39,7 @@ public sealed class FocalLoss : ISegmentationLoss
             using var alpha = tensor(_alpha, dtype: logits.dtype, device: logits.device);
             loss = loss * alpha.index_select(0, safeTarget.flatten()).reshape(loss.shape);
         }
-        var count = valid.sum();
-        return ((loss * valid).sum() / count.clamp_min(1)).MoveToOuterDisposeScope();
+        var sums = (batch ?? BatchReduction.Local).Sum(stack(new[] { (loss * valid).sum(), valid.sum() }));
+        return (sums[0] / sums[1].clamp_min(1)).MoveToOuterDisposeScope();
     }
 }

@@ -10,5 +10,9 @@ public interface ISegmentationLoss
 {
     string Name { get; }
 
-    Tensor Compute(Tensor logits, Tensor target);
+    /// <param name="batch">
+    /// Where the batch-level sums come from (<see cref="BatchReduction.Local"/> when null): under data parallelism the
+    /// loss of the whole batch, of which this process holds a share. Every batch-level sum the loss takes goes through it.
+    /// </param>
+    Tensor Compute(Tensor logits, Tensor target, BatchReduction? batch = null);
 }

@@ -12,13 +12,13 @@ public sealed class WeightedLoss : ISegmentationLoss
 
     public string Name => string.Join(" + ", Terms.Select(t => $"{t.Weight}*{t.Loss.Name}"));
 
-    public Tensor Compute(Tensor logits, Tensor target)
+    public Tensor Compute(Tensor logits, Tensor target, BatchReduction? batch = null)
     {
         using var scope = NewDisposeScope();
         Tensor? total = null;
         foreach (var (weight, loss) in Terms)
         {
-            var term = loss.Compute(logits, target) * weight;
+            var term = loss.Compute(logits, target, batch) * weight;
             total = total is null ? term : total + term;
         }
         return total!.MoveToOuterDisposeScope();

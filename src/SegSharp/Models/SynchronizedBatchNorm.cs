@@ -8,7 +8,7 @@ namespace SegSharp.Models;
 /// Synchronised batch norm for data-parallel training: in training mode every <see cref="BatchNorm2d"/> normalises with
 /// the mean and variance of the whole batch over all processes, not of its own share, and updates its running
 /// statistics with them, so N processes on N shares compute what one process computes on the whole batch. The
-/// per-channel sums are all-reduced in the forward pass and, through <see cref="AllReduceSum"/>'s backward, the
+/// per-channel sums are all-reduced in the forward pass and, through <see cref="CollectiveSum"/>'s backward, the
 /// matching gradient terms in the backward pass.
 /// </summary>
 /// <remarks>
@@ -59,11 +59,11 @@ public sealed class SynchronizedBatchNorm : IDisposable
         long channels = x.shape[1];
         long local = x.numel() / channels;
         using var count = full(new long[] { 1 }, (float)local, dtype: ScalarType.Float32);
-        var sums = AllReduceSum.Apply(cat(new[] { x.sum(new long[] { 0, 2, 3 }), count }), collective);
+        var sums = CollectiveSum.Apply(cat(new[] { x.sum(new long[] { 0, 2, 3 }), count }), collective);
         var total = sums[channels].item<float>();
         var mean = sums.narrow(0, 0, channels) / total;
         var centred = x - mean.view(1, channels, 1, 1);
-        var variance = AllReduceSum.Apply((centred * centred).sum(new long[] { 0, 2, 3 }), collective) / total;
+        var variance = CollectiveSum.Apply((centred * centred).sum(new long[] { 0, 2, 3 }), collective) / total;
         var output = centred * (variance + norm.eps).rsqrt().view(1, channels, 1, 1);
         if (norm.weight is not null) output = output * norm.weight.view(1, channels, 1, 1) + norm.bias!.view(1, channels, 1, 1);
         double momentum = norm.momentum ?? 0.1;
@@ -73,30 +73,5 @@ public sealed class SynchronizedBatchNorm : IDisposable
             norm.running_var!.copy_(runningVariance * (1 - momentum) + variance.detach() * (momentum * total / Math.Max(1, total - 1)));
         }
         return output.dtype == input.dtype ? output : output.to(input.dtype);
-    }
-
-    /// <summary>Sum over all processes whose backward pass is the same sum of the incoming gradients.</summary>
-    internal sealed class AllReduceSum : autograd.SingleTensorFunction<AllReduceSum>
-    {
-        public override string Name => "SegSharpAllReduceSum";
-
-        public static Tensor Apply(Tensor input, ICollective collective) => apply(input, collective);
-
-        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
-        {
-            var collective = (ICollective)vars[1];
-            ctx.save_data("collective", collective);
-            var result = ((Tensor)vars[0]).contiguous().clone();
-            collective.AllReduceSum(result);
-            return result;
-        }
-
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
-        {
-            var result = grad_output.contiguous().clone();
-            ((ICollective)ctx.get_data("collective")).AllReduceSum(result);
-            // One gradient per argument of apply: the tensor's, and none for the collective.
-            return new List<Tensor> { result, null! };
-        }
     }
 }

@@ -145,7 +145,8 @@ public sealed class TrainingSession : IDisposable
     {
         using var guard = NativeScalarGuard.Enter();
         using var scope = NewDisposeScope();
-        var value = Loss.Compute(Model.forward(batch.ImageTensor()), batch.MaskTensor());
+        // The loss of the whole batch (its sums over every process's share), so N processes train the one-process model.
+        var value = Loss.Compute(Model.forward(batch.ImageTensor()), batch.MaskTensor(), BatchReduction.Across(Collective));
         double lossValue = value.item<float>();
         if (!double.IsFinite(lossValue)) throw Diverged(batch.Index, lossValue);
         (value / Config.Train.Accumulate).backward();
