@@ -75,6 +75,27 @@ public class DataParallelLossTests
         Assert.True(difference <= 1e-6 + 1e-5 * scale, $"{terms}, {ranks} ranks: gradients differ by {difference:E2} (largest {scale:E2})");
     }
 
+    /// <summary>
+    /// Why AdamW runs that differ only in rounding cannot agree to 1e-5 (docs/distributed.md): Adam's first step is
+    /// lr · m̂/(√v̂ + ε) = lr · sign(g) for any |g| ≫ ε (1e-8), so two gradients that differ in rounding around zero move a
+    /// weight 2·lr apart, as far as gradients 1000 times larger would.
+    /// </summary>
+    [Fact]
+    public void AdamW_s_first_step_is_the_sign_of_the_gradient_so_rounding_around_zero_becomes_a_learning_rate_step()
+    {
+        var moved = new[] { 1e-4f, -1e-4f, 1e-1f }.Select(g =>
+        {
+            using var weight = new TorchSharp.Modules.Parameter(zeros(1));
+            using var optimizer = optim.AdamW(new[] { weight }, lr: 0.003, eps: 1e-8, weight_decay: 0);
+            weight.grad = full(1, g);
+            optimizer.step();
+            return weight.item<float>();
+        }).ToArray();
+        Assert.Equal(-0.003, moved[0], 5);        // a gradient of 1e-4 moves the weight by the whole learning rate ...
+        Assert.Equal(0.003, moved[1], 5);         // ... and its opposite by the same amount the other way: 2·lr apart
+        Assert.Equal(moved[0], moved[2], 5);      // as far as a gradient 1000 times larger
+    }
+
     /// <summary>"cross_entropy class_weights=[..] + dice": the terms as a config would give them.</summary>
     private static ISegmentationLoss Loss(string terms)
     {

@@ -78,7 +78,8 @@ public class StandaloneModelTests
         }
 
         var error = Assert.Throws<SegSharpException>(() => PredictionWorkflow.Open(best, inputs, output));
-        Assert.Matches(@"^Output '.*' exists \(and 5 more\); pass --overwrite to replace, or choose another --output\.$", error.Message);
+        Assert.Matches(@"^Output '.*' exists \(and 5 more\); pass --resume to keep finished outputs and predict the rest, --overwrite to replace " +
+            @"them, or choose another --output\.$", error.Message);
         using var again = PredictionWorkflow.Open(best, inputs, output, overwrite: true);
         Assert.Equal(3, again.Run().Count(r => r.Error is null));
     }
