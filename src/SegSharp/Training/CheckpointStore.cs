@@ -44,22 +44,12 @@ public sealed class CheckpointStore
     public void SaveLast(ReadOnlyMemory<byte> bytes)
     {
         string temp = LastPath + ".tmp";
-        try
-        {
-            using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None);
-            stream.Write(bytes.Span);
-            stream.Flush(flushToDisk: true);
-        }
-        catch
-        {
-            AtomicFile.DeleteQuietly(temp);
-            throw;
-        }
+        AtomicFile.WriteTemp(temp, stream => stream.Write(bytes.Span));
         if (File.Exists(LastPath)) File.Move(LastPath, PreviousPath, overwrite: true);
         File.Move(temp, LastPath, overwrite: true);
     }
 
-    public void SaveBest(ReadOnlyMemory<byte> bytes) => AtomicFile.WriteAllBytes(BestPath, bytes.Span);
+    public void SaveBest(ReadOnlyMemory<byte> bytes) => AtomicFile.WriteAllBytes(BestPath, bytes);
 
     public bool Any => File.Exists(LastPath) || File.Exists(PreviousPath);
 
