@@ -5,13 +5,15 @@ using SegSharp.Workflows;
 
 namespace SegSharp.Cli;
 
-/// <summary><c>segsharp evaluate --checkpoint &lt;ckpt&gt;</c>: metrics, pictures and an HTML report.</summary>
+/// <summary><c>segsharp evaluate --checkpoint &lt;ckpt&gt;</c> or <c>--model &lt;onnx&gt;</c>: metrics, pictures and an HTML report.</summary>
 public static class EvaluateCommand
 {
     public static Command Build()
     {
-        var command = new Command("evaluate", "Evaluate a checkpoint: metrics.json, per-class CSV, confusion matrix, overlays, curves and report.html.");
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A .ckpt file (e.g. runs/default/checkpoints/best.ckpt).", Required = true };
+        var command = new Command("evaluate", "Evaluate a model: metrics.json, per-class CSV, confusion matrix, overlays, curves and report.html. " +
+            "The model is a checkpoint or an exported ONNX file (run by ONNX Runtime: check the file you ship scores what its checkpoint scored).");
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A .ckpt file (e.g. runs/default/checkpoints/best.ckpt)." };
+        var model = new Option<string?>("--model", "-m") { Description = "A .ckpt, or a .onnx from 'segsharp export --format onnx' (needs --data)." };
         var data = new Option<string?>("--data") { Description = "Dataset description YAML to evaluate on (default: the one the model was trained on)." };
         var split = new Option<string>("--split") { Description = $"{OptionNames<EvaluationSplit>.Choices}.", DefaultValueFactory = _ => "val" };
         split.AcceptOnlyFromAmong(OptionNames<EvaluationSplit>.All.ToArray());
@@ -21,11 +23,14 @@ public static class EvaluateCommand
         {
             Description = "Write into an --output folder that holds files (the run's own report/ is always updated).",
         };
-        foreach (var option in new Option[] { checkpoint, data, split, output, sets, overwrite }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, model, data, split, output, sets, overwrite }) command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() =>
         {
+            string? checkpointPath = parse.GetValue(checkpoint), modelPath = parse.GetValue(model);
+            if ((checkpointPath is null) == (modelPath is null))
+                throw new SegSharpException("evaluate needs exactly one of --checkpoint FILE.ckpt or --model FILE (.ckpt or .onnx).");
             EvaluationSummary summary = null!;
-            Terminal.Run("evaluating", 1, _ => summary = EvaluationWorkflow.Run(parse.GetValue(checkpoint)!, parse.GetValue(data),
+            Terminal.Run("evaluating", 1, _ => summary = EvaluationWorkflow.Run((checkpointPath ?? modelPath)!, parse.GetValue(data),
                 OptionNames<EvaluationSplit>.Parse(parse.GetValue(split)!, "--split"), parse.GetValue(output), parse.GetValue(sets),
                 parse.GetValue(overwrite)));
             Print(summary);

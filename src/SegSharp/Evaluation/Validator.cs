@@ -14,12 +14,14 @@ namespace SegSharp.Evaluation;
 public static class Validator
 {
     /// <param name="predict">Logits for an image batch; defaults to the model's forward pass.</param>
-    public static ValidationResult Run(SegmentationModel model, BatchLoader loader, ISegmentationLoss? loss,
+    /// <param name="model">The libtorch model (put in evaluation mode meanwhile); null when <paramref name="predict"/> runs another engine.</param>
+    public static ValidationResult Run(SegmentationModel? model, BatchLoader loader, ISegmentationLoss? loss,
         IReadOnlyList<string> classNames, long ignoreIndex, Func<Tensor, Tensor>? predict = null, Runtime.ICollective? collective = null)
     {
         collective ??= Runtime.SingleProcess.Instance;
-        bool wasTraining = model.training;
-        model.eval();
+        if (model is null && predict is null) throw new ArgumentNullException(nameof(predict), "a model or a predict function");
+        bool wasTraining = model?.training ?? false;
+        model?.eval();
         using var noGrad = no_grad();
         using var confusion = new ConfusionMatrix(classNames.Count, ignoreIndex);
         var images = new List<ImageScore>();
@@ -34,7 +36,7 @@ public static class Validator
             using var scope = NewDisposeScope();
             var input = batch.ImageTensor();
             var target = batch.MaskTensor();
-            var logits = predict is null ? model.forward(input) : predict(input);
+            var logits = predict is null ? model!.forward(input) : predict(input);
             if (loss is not null)
             {
                 lossSum += loss.Compute(logits, target).item<float>() * batch.Count;
@@ -51,7 +53,7 @@ public static class Validator
             }
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        if (wasTraining) model.train();
+        if (wasTraining) model!.train();
         var metrics = confusion.Metrics(classNames);
         if (collective.Size > 1) (metrics, lossSum, lossImages) = SumOverProcesses(confusion, lossSum, lossImages, classNames, collective);
         return new ValidationResult(metrics, lossImages > 0 ? lossSum / lossImages : null, images, seconds > 0 ? images.Count / seconds : 0);

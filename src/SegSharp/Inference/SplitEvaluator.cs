@@ -9,22 +9,54 @@ using static TorchSharp.torch;
 namespace SegSharp.Inference;
 
 /// <summary>
-/// Evaluates a model on a dataset split through the <see cref="TiledPredictor"/> (with the tiling, flip TTA and
-/// precision of the evaluation settings) and draws panels for the first images and the worst ones by IoU.
+/// Evaluates a model on a dataset split through the <see cref="TiledPredictor"/> (libtorch) or the
+/// <see cref="OnnxTiledPredictor"/> (ONNX Runtime), with the tiling and flip TTA of the evaluation settings, and draws
+/// panels for the first images and the worst ones by IoU. Both engines go through the same metrics, panels and report.
 /// </summary>
 public static class SplitEvaluator
 {
     public static EvaluationOutcome Run(SegmentationModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
         EvaluationConfig settings, ISegmentationLoss? loss, int batchSize, int workers)
     {
-        var description = split.Description;
         model.ComputeType = ComputePrecision.Of(settings.Precision);
         Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Stride);
         var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels);
+        return Run(model, predictor.LogProbabilities, predictor.Probabilities, split, splitName, transforms, settings, loss, batchSize, workers,
+            ComputePrecision.Resolve(settings.Precision));
+    }
+
+    /// <summary>The same evaluation through ONNX Runtime (float32): libtorch only holds the batches and the metrics.</summary>
+    public static EvaluationOutcome Run(OnnxModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
+        EvaluationConfig settings, int workers)
+    {
+        Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Card.Stride);
+        var predictor = new OnnxTiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels);
+        Tensor Probabilities(Tensor images)
+        {
+            int n = (int)images.shape[0], channels = (int)images.shape[1], height = (int)images.shape[2], width = (int)images.shape[3];
+            var pixels = images.contiguous().cpu().data<float>().ToArray();
+            int size = channels * height * width;
+            var each = Enumerable.Range(0, n)
+                .Select(i => predictor.Probabilities(pixels.AsSpan(i * size, size).ToArray(), channels, height, width)).SelectMany(p => p).ToArray();
+            return tensor(each, new long[] { n, model.Card.ClassCount, height, width });
+        }
+        Tensor LogProbabilities(Tensor images)
+        {
+            using var scope = NewDisposeScope();
+            return Probabilities(images).clamp_min(1e-12).log().MoveToOuterDisposeScope();
+        }
+        return Run(null, LogProbabilities, Probabilities, split, splitName, transforms, settings, loss: null, batchSize: 1, workers, "float32 (ONNX Runtime)");
+    }
+
+    private static EvaluationOutcome Run(SegmentationModel? model, Func<Tensor, Tensor> logProbabilities, Func<Tensor, Tensor> probabilities,
+        ISegmentationDataset split, string splitName, TransformPipeline transforms, EvaluationConfig settings, ISegmentationLoss? loss, int batchSize,
+        int workers, string precision)
+    {
+        var description = split.Description;
         var loader = new BatchLoader(split, transforms, batchSize, 0, shuffle: false, workers, Math.Max(2, workers),
             batchSizeKey: "train.val_batch_size (evaluate --set train.val_batch_size=1)");
         var names = description.Classes.Select(c => c.Name).ToList();
-        var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, predictor.LogProbabilities);
+        var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, logProbabilities);
         var chosen = result.Images.Take(settings.Samples).Select(s => ("sample", s))
             .Concat(result.Images.OrderBy(s => s.MeanIoU).ThenBy(s => s.Index).Take(settings.Worst).Select(s => ("worst", s))).ToList();
         var panels = new List<(string, ImageScore, byte[])>();
@@ -33,10 +65,10 @@ public static class SplitEvaluator
             var sample = transforms.Apply(split.Load(score.Index), new Runtime.SeededRandom(0));
             using var scope = NewDisposeScope();
             var input = tensor(sample.Image, new long[] { 1, sample.Channels, sample.Height, sample.Width });
-            var prediction = predictor.Probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
+            var prediction = probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
             using var panel = OverlayRenderer.Panel(sample.Image, sample.Channels, sample.Height, sample.Width, sample.Mask, prediction, description);
             panels.Add((kind, score, OverlayRenderer.Png(panel)));
         }
-        return new EvaluationOutcome(splitName, result, description, panels, ComputePrecision.Resolve(settings.Precision));
+        return new EvaluationOutcome(splitName, result, description, panels, precision);
     }
 }

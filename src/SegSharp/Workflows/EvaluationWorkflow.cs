@@ -10,35 +10,29 @@ using SegSharp.Transforms;
 namespace SegSharp.Workflows;
 
 /// <summary>
-/// "Evaluate a checkpoint": metrics, per-class CSV, confusion matrix, overlays, curves and report.html for a
-/// model file on a dataset split. With a dataset given, only the model file and that dataset are read; without
-/// one, the validation split of the dataset the model was trained on.
+/// "Evaluate a model": metrics, per-class CSV, confusion matrix, overlays, curves and report.html for a model file on a
+/// dataset split. With a dataset given, only the model file and that dataset are read; without one, the validation
+/// split of the dataset the model was trained on. The model is a checkpoint (libtorch) or an exported ONNX file (ONNX
+/// Runtime: the file that is shipped, scored the same way; it needs the dataset given).
 /// </summary>
 public static class EvaluationWorkflow
 {
-    /// <param name="checkpoint">A .ckpt file.</param>
+    /// <param name="checkpoint">A .ckpt file, or a .onnx file from <c>segsharp export --format onnx</c>.</param>
     /// <param name="dataset">A dataset description YAML to evaluate on; null for the training dataset.</param>
     /// <param name="output">The report folder; null for the run's report/ folder (or ./report outside a run).</param>
     /// <param name="overrides"><c>key.path=value</c> changes to the embedded config (e.g. evaluation.tile_size=256).</param>
     public static EvaluationSummary Run(string checkpoint, string? dataset = null, EvaluationSplit split = EvaluationSplit.Validation,
         string? output = null, IReadOnlyList<string>? overrides = null, bool overwrite = false)
     {
+        if (PredictionWorkflow.IsOnnx(checkpoint)) return RunOnnx(checkpoint, dataset, split, output, overrides, overwrite);
         using var trained = TrainedModel.Load(checkpoint);
         string folder = Path.GetFullPath(output ?? trained.Run?.ReportDirectory ?? "report");
         GuardOutput(folder, trained.Run?.ReportDirectory, overwrite);
         var config = overrides is { Count: > 0 }
             ? SegSharpConfig.Parse(trained.State.ConfigYaml, $"{checkpoint} (embedded config)", Directory.GetCurrentDirectory(), overrides)
             : trained.Config;
-        var data = OpenDataset(trained, config, dataset);
-        var parts = DatasetSplit.Create(data);
-        ISegmentationDataset chosen = split switch
-        {
-            EvaluationSplit.Validation => parts.Validation,
-            EvaluationSplit.Train => parts.Train,
-            EvaluationSplit.All => data,
-        };
-        if (chosen.Count == 0)
-            throw new SegSharpException($"Split '{OptionNames<EvaluationSplit>.Name(split)}' of '{data.Description.Name}' is empty; choose --split all.");
+        var data = OpenDataset(trained.Card, config, dataset);
+        var chosen = Choose(data, split);
         var loss = WeightedLoss.Create(config.Loss, data.Description.IgnoreIndex);
         var outcome = SplitEvaluator.Run(trained.Model, chosen, OptionNames<EvaluationSplit>.Name(split), TransformPipeline.Create(config.ValidationTransforms),
             config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
@@ -60,10 +54,50 @@ public static class EvaluationWorkflow
         throw new SegSharpException($"Output '{folder}' exists and holds files; pass --overwrite to replace the report in it, or choose another --output.");
     }
 
-    private static ISegmentationDataset OpenDataset(TrainedModel trained, SegSharpConfig config, string? dataset)
+    /// <summary>
+    /// An exported ONNX model on a dataset, through ONNX Runtime: the same metrics, panels and report as its checkpoint
+    /// (no validation loss: the file carries no loss settings; no curves: no run folder). Preprocessing and the evaluation
+    /// settings (tiling, flip TTA) come from the file's metadata.
+    /// </summary>
+    private static EvaluationSummary RunOnnx(string path, string? dataset, EvaluationSplit split, string? output, IReadOnlyList<string>? overrides,
+        bool overwrite)
+    {
+        if (dataset is null)
+            throw new SegSharpException($"evaluate --model '{path}' needs --data DATASET.yaml: an ONNX file does not record where its training data is.");
+        if (overrides is { Count: > 0 })
+            throw new SegSharpException($"--set changes a checkpoint's embedded config; the ONNX model '{path}' carries only its evaluation settings. " +
+                "Evaluate the .ckpt to change them.");
+        string folder = Path.GetFullPath(output ?? "report");
+        GuardOutput(folder, null, overwrite);
+        using var model = OnnxModel.Load(path);
+        var data = OpenDataset(model.Card, null, dataset);
+        var outcome = SplitEvaluator.Run(model, Choose(data, split), OptionNames<EvaluationSplit>.Name(split), TransformPipeline.Create(model.Card.Preprocessing),
+            model.Evaluation, workers: 2);
+        string report = EvaluationReport.Write(folder, outcome, TrainingCurves.From(Array.Empty<EpochRecord>(), null),
+            $"SegSharp evaluation: {data.Description.Name} (ONNX Runtime)", model.Path);
+        return new EvaluationSummary(outcome, report);
+    }
+
+    private static ISegmentationDataset Choose(ISegmentationDataset data, EvaluationSplit split)
+    {
+        var parts = DatasetSplit.Create(data);
+        ISegmentationDataset chosen = split switch
+        {
+            EvaluationSplit.Validation => parts.Validation,
+            EvaluationSplit.Train => parts.Train,
+            EvaluationSplit.All => data,
+        };
+        if (chosen.Count == 0)
+            throw new SegSharpException($"Split '{OptionNames<EvaluationSplit>.Name(split)}' of '{data.Description.Name}' is empty; choose --split all.");
+        return chosen;
+    }
+
+    /// <param name="config">The checkpoint's config (for its training dataset when none is given); null for an ONNX model.</param>
+    private static ISegmentationDataset OpenDataset(Models.ModelCard card, SegSharpConfig? config, string? dataset)
     {
         if (dataset is null)
         {
+            ArgumentNullException.ThrowIfNull(config);
             string training = config.Data.Dataset;
             if (!DatasetFactory.Exists(training))
                 throw new SegSharpException($"The model's training dataset '{training}' is gone, and evaluating without --data needs its validation split. " +
@@ -71,14 +105,14 @@ public static class EvaluationWorkflow
             return DatasetFactory.Open(training);
         }
         var data = DatasetFactory.Open(dataset == ShapesDataset.Spec ? dataset : Path.GetFullPath(dataset));
-        var expected = trained.Card.Classes.Select(c => c.Name).ToList();
+        var expected = card.Classes.Select(c => c.Name).ToList();
         var found = data.Description.Classes.Select(c => c.Name).ToList();
         if (!expected.SequenceEqual(found, StringComparer.Ordinal))
             throw new SegSharpException($"Dataset '{dataset}' has classes [{string.Join(", ", found)}] but the model predicts " +
                 $"[{string.Join(", ", expected)}]; evaluate on a dataset with the model's classes in the same order.");
-        if (data.Description.Channels != trained.Card.InputChannels)
-            throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {trained.Card.InputChannels}; " +
-                $"set channels: {trained.Card.InputChannels} in it.");
+        if (data.Description.Channels != card.InputChannels)
+            throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {card.InputChannels}; " +
+                $"set channels: {card.InputChannels} in it.");
         return data;
     }
 }
