@@ -31,6 +31,12 @@ public sealed record SegSharpConfig
     /// <summary>The effective config as YAML: every value that was used, defaults included.</summary>
     public required string EffectiveYaml { get; init; }
 
+    /// <summary>
+    /// Where each value not left at its default came from: the config file (or, through <c>base:</c>, the recipe it
+    /// inherits from) or "--set", by config path (<c>loss.terms[0].name</c>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
+
     /// <summary>SHA-256 of everything that shapes training (the effective config without output.dir).</summary>
     public required string TrainingHash { get; init; }
 
@@ -40,37 +46,35 @@ public sealed record SegSharpConfig
     /// Loads a config file (or the embedded default recipe when <paramref name="path"/> is null), applies
     /// <c>key.path=value</c> overrides, validates every value and rejects unknown keys.
     /// </summary>
+    /// <remarks>A config file may inherit from another with <c>base:</c> (<see cref="RecipeInheritance"/>).</remarks>
     public static SegSharpConfig Load(string? path, IReadOnlyList<string>? overrides = null)
     {
-        string source, text, baseDirectory;
         if (path is null)
-        {
-            source = $"embedded:{DefaultRecipe}";
-            text = ReadRecipe(DefaultRecipe);
-            baseDirectory = Directory.GetCurrentDirectory();
-        }
-        else
-        {
-            if (!File.Exists(path))
-                throw new ConfigException($"Config '{path}' does not exist. Pass --config with a YAML file (see configs/), or omit it for the built-in " +
-                    $"default.");
-            source = path;
-            text = ReadConfigFile(path);
-            // A file with no keys is a mistake (the wrong file, a failed copy), not a request for the defaults: say so.
-            if (YamlDocument.ParseMapping(text, path, "train:") is not { Children.Count: > 0 })
-                throw new ConfigException($"Config '{path}' holds no settings (it is empty or only comments). Write the keys to change (see " +
-                    "configs/default.yaml), or omit --config for the built-in default.");
-            baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        }
-        return Parse(text, source, baseDirectory, overrides);
+            return Parse(ReadRecipe(DefaultRecipe), $"embedded:{DefaultRecipe}", Directory.GetCurrentDirectory(), overrides);
+        if (!File.Exists(path))
+            throw new ConfigException($"Config '{path}' does not exist. Pass --config with a YAML file (see configs/), or omit it for the built-in " +
+                $"default.");
+        // A file with no keys is a mistake (the wrong file, a failed copy), not a request for the defaults: say so.
+        if (YamlDocument.ParseMapping(ReadConfigFile(path), path, "train:") is not { Children.Count: > 0 })
+            throw new ConfigException($"Config '{path}' holds no settings (it is empty or only comments). Write the keys to change (see " +
+                "configs/default.yaml), or omit --config for the built-in default.");
+        var (tree, origins) = RecipeInheritance.Load(path, ReadConfigFile);
+        return FromTree(tree, path, Path.GetDirectoryName(Path.GetFullPath(path))!, overrides, origins);
     }
 
     /// <summary>Reads config text (e.g. the copy inside a checkpoint); relative paths resolve against <paramref name="baseDirectory"/>.</summary>
     public static SegSharpConfig Parse(string text, string source, string baseDirectory, IReadOnlyList<string>? overrides = null)
     {
         var root = ParseTree(text, source);
+        return FromTree(root, source, baseDirectory, overrides, RecipeInheritance.Leaves(root, "").ToDictionary(l => l, _ => source, StringComparer.Ordinal));
+    }
+
+    private static SegSharpConfig FromTree(YamlMappingNode root, string source, string baseDirectory, IReadOnlyList<string>? overrides,
+        Dictionary<string, string> origins)
+    {
         ConfigOverrides.Apply(root, overrides ?? Array.Empty<string>());
-        return Read(new ConfigSection(root, "", source), source, baseDirectory);
+        foreach (var assignment in overrides ?? Array.Empty<string>()) origins[assignment.Split('=')[0].Trim()] = "--set";
+        return Read(new ConfigSection(root, "", source), source, baseDirectory) with { Origins = origins };
     }
 
     /// <summary>Text of an embedded recipe from configs/ (e.g. "default").</summary>
