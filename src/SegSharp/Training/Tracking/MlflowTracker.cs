@@ -187,8 +187,9 @@ public sealed class MlflowTracker : IDisposable
         if (_finished) return;
         _finished = true;
         if (_started || !_state.EndQueued) QueueEnd(status, runDirectory, artifacts);
-        RetryNow();
+        // Forget earlier failures first, then ask for an attempt now: a failure seen from here on is that attempt's.
         lock (_gate) _failing = _dead;
+        RetryNow();
         WaitUntil(() => _queue.Count == 0 || _failing, wait);
         StopSender();
         if (Pending > 0)
