@@ -9,7 +9,8 @@ public static class ConfigCommands
     public static Command Build()
     {
         var config = new Command("config", "Inspect configuration.");
-        var show = new Command("show", "Print the effective config (defaults filled in, base: recipes merged, overrides applied) and where each value came from.");
+        var show = new Command("show",
+            "Print the effective config (defaults filled in, base: recipes merged, overrides applied) and where each value came from.");
         var file = CommandLine.ConfigOption();
         var sets = CommandLine.SetOption();
         show.Options.Add(file);

@@ -25,18 +25,12 @@ public static class WeightFiles
         var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
         try
         {
-            AtomicFile.Write(path, stream =>
+            Action<Stream> write = format switch
             {
-                switch (format)
-                {
-                    case WeightFileFormat.Safetensors:
-                        Safetensors.SaveStateDict(stream, state, leaveOpen: true);
-                        break;
-                    case WeightFileFormat.PyTorch:
-                        PyTorchPickler.PickleStateDict(stream, state, leaveOpen: true);
-                        break;
-                }
-            });
+                WeightFileFormat.Safetensors => stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true),
+                WeightFileFormat.PyTorch => stream => PyTorchPickler.PickleStateDict(stream, state, leaveOpen: true),
+            };
+            AtomicFile.Write(path, write);
         }
         finally
         {

@@ -71,8 +71,8 @@ public static class EvaluationWorkflow
         GuardOutput(folder, null, overwrite);
         using var model = OnnxModel.Load(path);
         var data = OpenDataset(model.Card, null, dataset);
-        var outcome = SplitEvaluator.Run(model, Choose(data, split), OptionNames<EvaluationSplit>.Name(split), TransformPipeline.Create(model.Card.Preprocessing),
-            model.Evaluation, workers: 2);
+        var outcome = SplitEvaluator.Run(model, Choose(data, split), OptionNames<EvaluationSplit>.Name(split),
+            TransformPipeline.Create(model.Card.Preprocessing), model.Evaluation, workers: 2);
         string report = EvaluationReport.Write(folder, outcome, TrainingCurves.From(Array.Empty<EpochRecord>(), null),
             $"SegSharp evaluation: {data.Description.Name} (ONNX Runtime)", model.Path);
         return new EvaluationSummary(outcome, report);

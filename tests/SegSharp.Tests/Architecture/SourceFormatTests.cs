@@ -18,6 +18,24 @@ public class SourceFormatTests
         Assert.True(offenders.Count == 0, $"Lines over {limit} characters:\n" + string.Join("\n", offenders));
     }
 
+    /// <summary>
+    /// Every choice over an option enum is a switch expression, which the compiler checks for a missing member (CS8509 is
+    /// an error here); a statement switch with <c>case Kind.Member:</c> labels is not checked and lets a new member fall
+    /// through silently.
+    /// </summary>
+    [Fact]
+    public void No_statement_switch_chooses_over_an_enum_in_the_library()
+    {
+        var offenders = new[] { "src" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(TestPaths.RepositoryRoot, d), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i + 1, line)))
+            .Where(x => Regex.IsMatch(x.line, @"^\s*case\s+[A-Z]\w*\.[A-Z]\w*\s*:"))
+            .Select(x => $"{Path.GetRelativePath(TestPaths.RepositoryRoot, x.f)}:{x.Item2}: {x.line.Trim()}")
+            .ToList();
+        Assert.True(offenders.Count == 0, "Statement switches over an enum (use a switch expression):\n" + string.Join("\n", offenders));
+    }
+
     /// <summary>max_line_length of the [*.cs] section.</summary>
     private static int MaxLineLength()
     {

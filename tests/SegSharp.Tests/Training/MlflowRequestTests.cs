@@ -14,7 +14,7 @@ public class MlflowRequestTests
     {
         var operation = new MlflowOperation
         {
-            Kind = "batch",
+            Kind = MlflowOperationKind.Batch,
             Metrics = Enumerable.Range(0, 2500).Select(i => new MlflowMetric($"m{i % 7}", i, 1000 + i, i)).ToList(),
             Params = Enumerable.Range(0, 250).Select(i => new MlflowTag($"p{i}", $"{i}")).ToList(),
             Tags = Enumerable.Range(0, 120).Select(i => new MlflowTag($"t{i}", "x")).ToList(),
@@ -136,5 +136,27 @@ public class MlflowRequestTests
             Environment.SetEnvironmentVariable("MLFLOW_TRACKING_USERNAME", null);
             Environment.SetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD", null);
         }
+    }
+
+    [Fact]
+    public void An_outbox_left_by_an_earlier_process_is_sent_and_a_line_that_is_no_operation_is_dropped_with_a_warning()
+    {
+        string root = TestPaths.TempFolder("outbox");
+        string run = Path.Combine(root, "run"), store = Path.Combine(root, "mlruns");
+        Directory.CreateDirectory(run);
+        File.WriteAllLines(Path.Combine(run, "mlflow-outbox.jsonl"), new[]
+        {
+            """{"kind":"start","time":1000,"run_name":"left","tags":[]}""",
+            """{"kind":"batch","time":2000,"metrics":[{"key":"val_mean_iou","value":0.5,"timestamp":2000,"step":3}]}""",
+            """{"kind":"teleport","time":3000}""",
+        });
+        var messages = new List<string>();
+        var config = SegSharpConfig.Load(null, new[] { $"output.dir={run}", $"tracking.mlflow.uri=file:{store}" });
+        using (var tracker = MlflowTracker.Open(config, m => { lock (messages) messages.Add(m); })!)
+            tracker.Finish("FINISHED", run, Array.Empty<string>());
+        Assert.Contains(messages, m => m.Contains("1 line(s) of", StringComparison.Ordinal) && m.Contains("dropped", StringComparison.Ordinal));
+        string metric = Directory.EnumerateFiles(store, "val_mean_iou", SearchOption.AllDirectories).Single();
+        Assert.Equal("2000 0.5 3", File.ReadAllText(metric).Trim());
+        Assert.Equal("", File.ReadAllText(Path.Combine(run, "mlflow-outbox.jsonl")));
     }
 }

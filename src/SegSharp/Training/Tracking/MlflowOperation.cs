@@ -6,14 +6,29 @@ public sealed record MlflowTag(string Key, string Value);
 /// <summary>One metric value: MLflow's (key, value, timestamp in ms, step).</summary>
 public sealed record MlflowMetric(string Key, double Value, long Timestamp, long Step);
 
+/// <summary>What an <see cref="MlflowOperation"/> does; written to the outbox as its lower-case name.</summary>
+public enum MlflowOperationKind
+{
+    /// <summary>Create the run, or reopen it (status RUNNING).</summary>
+    Start,
+
+    /// <summary>Metrics, params and tags.</summary>
+    Batch,
+
+    /// <summary>A file of the run directory.</summary>
+    Artifact,
+
+    /// <summary>The final status.</summary>
+    End,
+}
+
 /// <summary>
-/// One thing to tell MLflow, in the order it happened: <c>start</c> (create or reopen the run), <c>batch</c> (metrics,
-/// params, tags), <c>artifact</c> (a file of the run directory) or <c>end</c> (final status). Operations wait in the run
+/// One thing to tell MLflow, in the order it happened (<see cref="MlflowOperationKind"/>). Operations wait in the run
 /// directory's outbox until the tracking store has them, so a server that is down loses nothing.
 /// </summary>
 public sealed record MlflowOperation
 {
-    public required string Kind { get; init; }
+    public required MlflowOperationKind Kind { get; init; }
 
     public long Time { get; init; }
 

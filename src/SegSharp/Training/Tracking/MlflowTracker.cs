@@ -22,7 +22,11 @@ public sealed class MlflowTracker : IDisposable
     /// <summary>Longest param and tag values sent (MLflow 2.x and later keep 6000 and 8000 characters).</summary>
     public const int MaxParamLength = 6000, MaxTagLength = 8000;
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+    };
 
     private readonly IMlflowStore _store;
     private readonly string _statePath, _outboxPath, _experiment, _runName;
@@ -55,8 +59,7 @@ public sealed class MlflowTracker : IDisposable
         _statePath = Path.Combine(runDirectory, "mlflow.json");
         _outboxPath = Path.Combine(runDirectory, "mlflow-outbox.jsonl");
         _state = File.Exists(_statePath) ? JsonSerializer.Deserialize<TrackingState>(File.ReadAllText(_statePath), Json)! : new TrackingState();
-        if (File.Exists(_outboxPath))
-            _queue.AddRange(File.ReadAllLines(_outboxPath).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<MlflowOperation>(l, Json)!));
+        if (File.Exists(_outboxPath)) _queue.AddRange(ReadOutbox());
         _sender = new Thread(SendSafely) { IsBackground = true, Name = "SegSharp MLflow sender" };
         _sender.Start();
     }
@@ -108,13 +111,13 @@ public sealed class MlflowTracker : IDisposable
         _started = true;
         if (_state.RunId is null && session.State.TrackingRunId.Length > 0) SaveState(_state with { RunId = session.State.TrackingRunId });
         bool fresh = _state.LoggedThroughStep < 0 && session.State.GlobalStep == 0;
-        Enqueue(new MlflowOperation { Kind = "start", Time = Now(), RunName = _runName, Tags = Tags(session) });
+        Enqueue(new MlflowOperation { Kind = MlflowOperationKind.Start, Time = Now(), RunName = _runName, Tags = Tags(session) });
         if (fresh || !_state.ParamsLogged)
         {
             var parameters = ConfigDifference.Flatten(session.Config.EffectiveYaml, "the effective config")
                 .OrderBy(p => p.Key, StringComparer.Ordinal)
                 .Select(p => new MlflowTag(MlflowKeys.Param(p.Key), Cut(p.Value, MaxParamLength))).ToList();
-            Enqueue(new MlflowOperation { Kind = "batch", Time = Now(), Params = parameters });
+            Enqueue(new MlflowOperation { Kind = MlflowOperationKind.Batch, Time = Now(), Params = parameters });
             SaveState(_state with { ParamsLogged = true });
         }
         // Epochs the checkpoint holds that never reached the outbox (a kill between the epoch's checkpoint and this hook).
@@ -150,7 +153,7 @@ public sealed class MlflowTracker : IDisposable
             Add(MlflowKeys.Metric("val_iou", classNames[c]), r.ClassIoU?.ElementAtOrDefault(c));
             Add(MlflowKeys.Metric("val_dice", classNames[c]), r.ClassDice?.ElementAtOrDefault(c));
         }
-        Enqueue(new MlflowOperation { Kind = "batch", Time = time, Metrics = metrics });
+        Enqueue(new MlflowOperation { Kind = MlflowOperationKind.Batch, Time = time, Metrics = metrics });
         SaveState(_state with { LoggedThroughStep = r.Step });
     }
 
@@ -205,10 +208,10 @@ public sealed class MlflowTracker : IDisposable
             if (File.Exists(path))
                 Enqueue(new MlflowOperation
                 {
-                    Kind = "artifact", Time = Now(), LocalPath = Path.GetFullPath(path), ArtifactPath = relative.Replace('\\', '/'),
+                    Kind = MlflowOperationKind.Artifact, Time = Now(), LocalPath = Path.GetFullPath(path), ArtifactPath = relative.Replace('\\', '/'),
                 });
         }
-        Enqueue(new MlflowOperation { Kind = "end", Time = Now(), Status = status });
+        Enqueue(new MlflowOperation { Kind = MlflowOperationKind.End, Time = Now(), Status = status });
         SaveState(_state with { EndQueued = status == "FINISHED" });
     }
 
@@ -362,8 +365,8 @@ public sealed class MlflowTracker : IDisposable
             }
             catch (Exception e) when (e is MlflowRejectedException or IOException or UnauthorizedAccessException)
             {
-                Warn(next.Kind + e.Message,
-                    $"warning: MLflow at {_store.Uri} refused a '{next.Kind}' request ({e.Message}); it is dropped, training continues.");
+                string kind = next.Kind.ToString().ToLowerInvariant();
+                Warn(kind + e.Message, $"warning: MLflow at {_store.Uri} refused a '{kind}' request ({e.Message}); it is dropped, training continues.");
             }
             lock (_gate)
             {
@@ -374,9 +377,29 @@ public sealed class MlflowTracker : IDisposable
         }
     }
 
+    /// <summary>The operations an earlier process left; a line that is not one (a hand edit, a newer SegSharp) is dropped with a warning.</summary>
+    private List<MlflowOperation> ReadOutbox()
+    {
+        var operations = new List<MlflowOperation>();
+        int dropped = 0;
+        foreach (var line in File.ReadAllLines(_outboxPath).Where(l => l.Length > 0))
+        {
+            try
+            {
+                operations.Add(JsonSerializer.Deserialize<MlflowOperation>(line, Json) ?? throw new JsonException("null"));
+            }
+            catch (JsonException)
+            {
+                dropped++;
+            }
+        }
+        if (dropped > 0) _report($"warning: {dropped} line(s) of {_outboxPath} are not MLflow operations SegSharp knows; they are dropped.");
+        return operations;
+    }
+
     private void Execute(MlflowOperation operation)
     {
-        if (operation.Kind == "start")
+        if (operation.Kind == MlflowOperationKind.Start)
         {
             bool reopen = _state.RunId is not null;
             var (runId, artifactUri) = _store.StartRun(_experiment, _state.RunId, operation.RunName ?? _runName, operation.Tags, operation.Time);
@@ -387,18 +410,20 @@ public sealed class MlflowTracker : IDisposable
             return;
         }
         string run = _state.RunId ?? throw new MlflowRejectedException("the run was never created");
-        switch (operation.Kind)
+        Action send = operation.Kind switch
         {
-            case "batch":
+            MlflowOperationKind.Batch => () =>
+            {
                 foreach (var request in Requests(operation)) LogSplitting(_store, run, request, Refused);
-                break;
-            case "artifact":
+            },
+            MlflowOperationKind.Artifact => () =>
+            {
                 if (File.Exists(operation.LocalPath)) _store.UploadArtifact(run, _state.ArtifactUri ?? "", operation.LocalPath!, operation.ArtifactPath!);
-                break;
-            case "end":
-                _store.EndRun(run, operation.Status ?? "FINISHED", operation.Time);
-                break;
-        }
+            },
+            MlflowOperationKind.End => () => _store.EndRun(run, operation.Status ?? "FINISHED", operation.Time),
+            MlflowOperationKind.Start => throw new InvalidOperationException("start is sent above"),
+        };
+        send();
     }
 
     /// <summary>
