@@ -38,7 +38,7 @@ public sealed class TrainedModel : IDisposable
         get
         {
             string? run = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(CheckpointPath)));
-            return run is not null && File.Exists(Path.Combine(run, "config.yaml")) ? new RunDirectory(run, create: false) : null;
+            return run is not null && RunDirectory.IsRun(run) ? new RunDirectory(run, create: false) : null;
         }
     }
 

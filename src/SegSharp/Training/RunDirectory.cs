@@ -7,10 +7,19 @@ namespace SegSharp.Training;
 
 /// <summary>
 /// The folder a run leaves behind: config.yaml, environment.json, dataset.json, metrics.jsonl and metrics.csv,
-/// tensorboard/, checkpoints/, summary.json and, after evaluation, report/. Every file is written atomically.
+/// tensorboard/, checkpoints/, summary.json and, after evaluation, report/. Every file is written atomically. The file
+/// names live here and nowhere else.
 /// </summary>
 public sealed class RunDirectory
 {
+    /// <summary>The run's files, by name.</summary>
+    public const string ConfigFile = "config.yaml", EnvironmentFile = "environment.json", DatasetFile = "dataset.json",
+        MetricsFile = "metrics.jsonl", MetricsTableFile = "metrics.csv", SummaryFile = "summary.json", WarningsFile = "warnings.txt",
+        MlflowStateFile = "mlflow.json", MlflowOutboxFile = "mlflow-outbox.jsonl";
+
+    /// <summary>Whether <paramref name="path"/> holds a run (its config.yaml).</summary>
+    public static bool IsRun(string path) => System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile));
+
     /// <param name="create">Create the folder and checkpoints/ if missing (false to only read an existing run).</param>
     public RunDirectory(string path, bool create = true)
     {
@@ -21,11 +30,23 @@ public sealed class RunDirectory
 
     public string Path { get; }
     public CheckpointStore Checkpoints { get; }
-    public string ConfigPath => File("config.yaml");
+    public string ConfigPath => File(ConfigFile);
+    public string SummaryPath => File(SummaryFile);
     public string TensorBoardDirectory => File("tensorboard");
     public string ReportDirectory => File("report");
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>What a run keeps as its record (experiment tracking's artifacts): the run's text files that exist and the whole
+    /// report folder, as paths relative to the run; never the checkpoints.</summary>
+    public IEnumerable<string> RecordFiles()
+    {
+        foreach (var name in new[] { ConfigFile, SummaryFile, MetricsFile, MetricsTableFile, EnvironmentFile, DatasetFile })
+            yield return name;
+        if (!Directory.Exists(ReportDirectory)) yield break;
+        foreach (var file in Directory.EnumerateFiles(ReportDirectory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            yield return System.IO.Path.GetRelativePath(Path, file);
+    }
 
     /// <summary>
     /// Deletes <c>*.tmp</c> files a killed process left half-written (atomic writes publish by renaming them).
@@ -50,7 +71,7 @@ public sealed class RunDirectory
     {
         var jsonl = new StringBuilder();
         foreach (var record in history) jsonl.Append(JsonSerializer.Serialize(record, Checkpoint.Json)).Append('\n');
-        AtomicFile.WriteAllText(File("metrics.jsonl"), jsonl.ToString());
+        AtomicFile.WriteAllText(File(MetricsFile), jsonl.ToString());
         var csv = new StringBuilder("epoch,step,train_loss,lr,images_per_s,seconds,val_loss,mean_iou,mean_dice,pixel_accuracy");
         foreach (var name in classNames) csv.Append(',').Append(Csv.Field($"iou_{name}")).Append(',').Append(Csv.Field($"dice_{name}"));
         csv.Append('\n');
@@ -63,13 +84,13 @@ public sealed class RunDirectory
                 csv.Append(',').Append(F(r.ClassIoU?[c])).Append(',').Append(F(r.ClassDice?[c]));
             csv.Append('\n');
         }
-        AtomicFile.WriteAllText(File("metrics.csv"), csv.ToString());
+        AtomicFile.WriteAllText(File(MetricsTableFile), csv.ToString());
     }
 
     /// <summary>Reads metrics.jsonl back (for curves and reports).</summary>
     public IReadOnlyList<EpochRecord> ReadMetrics()
     {
-        string path = File("metrics.jsonl");
+        string path = File(MetricsFile);
         if (!System.IO.File.Exists(path)) return Array.Empty<EpochRecord>();
         return System.IO.File.ReadAllLines(path).Where(l => l.Length > 0)
             .Select(l => JsonSerializer.Deserialize<EpochRecord>(l, Checkpoint.Json)!).ToList();

@@ -152,7 +152,7 @@ public sealed class Trainer
         var state = session.State;
         bool stoppedEarly = state.Epoch < session.Config.Train.Epochs;
         var result = session.Result(interrupted: false, stoppedEarly);
-        if (!File.Exists(session.Run.File("summary.json"))) hooks.RunFinished(session, result);
+        if (!File.Exists(session.Run.SummaryPath)) hooks.RunFinished(session, result);
         return result;
     }
 }

@@ -317,7 +317,7 @@ public sealed class TrainingSession : IDisposable
             throw new SegSharpException($"{change}; resuming would train one model on two datasets. Restore the data, train into another output.dir, " +
                 "or pass --allow-data-change to continue anyway (recorded in the run's warnings.txt).");
         string line = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z at step {restored.GlobalStep}: {change}; continued with --allow-data-change.";
-        if (Collective.IsRoot) File.AppendAllText(Run.File("warnings.txt"), line + "\n");
+        if (Collective.IsRoot) File.AppendAllText(Run.File(RunDirectory.WarningsFile), line + "\n");
         Report($"warning: {change}; continuing as --allow-data-change asks (recorded in warnings.txt).");
         return restored with { DatasetSha256 = DatasetSha256 };
     }

@@ -14,7 +14,7 @@ public static class TrainingWorkflow
     /// <summary>The config saved in <paramref name="runDirectory"/>, pointed back at that folder.</summary>
     public static SegSharpConfig ResumeConfig(string runDirectory, IReadOnlyList<string>? overrides = null)
     {
-        string configPath = Path.Combine(runDirectory, "config.yaml");
+        string configPath = Path.Combine(runDirectory, RunDirectory.ConfigFile);
         if (!File.Exists(configPath))
             throw new SegSharpException($"--resume '{runDirectory}' has no config.yaml; it is not a SegSharp run directory.");
         var all = (overrides ?? Array.Empty<string>()).Append($"output.dir={Path.GetFullPath(runDirectory)}").ToList();
@@ -32,12 +32,14 @@ public static class TrainingWorkflow
         // Experiment tracking is rank 0's, like every other file a run writes.
         using var tracker = collective is { IsRoot: false } ? null : MlflowTracker.Open(config, observer.Message);
         var allHooks = tracker is null ? hooks : (hooks ?? Array.Empty<ITrainingHook>()).Prepend(tracker.Hook).ToList();
+        // What the tracker keeps as the run's artifacts, listed once the run has written them.
+        IEnumerable<string> Record() => new RunDirectory(config.OutputDirectory, create: false).RecordFiles();
         try
         {
             var result = new Trainer(config, observer, hooks: allHooks, allowDataChange: allowDataChange, collective: collective).Run(stop);
             if (result.Interrupted || !evaluate || collective is { IsRoot: false })
             {
-                tracker?.Finish(result.Interrupted ? "KILLED" : "FINISHED", config.OutputDirectory, RunArtifacts(config.OutputDirectory));
+                tracker?.Finish(result.Interrupted ? "KILLED" : "FINISHED", config.OutputDirectory, Record());
                 return new TrainingOutcome(result, null);
             }
             var checkpoints = result.Run.Checkpoints;
@@ -46,24 +48,13 @@ public static class TrainingWorkflow
             bool validated = File.Exists(checkpoints.BestPath);
             var outcome = new TrainingOutcome(result, EvaluationWorkflow.Run(validated ? checkpoints.BestPath : checkpoints.LastPath,
                 split: validated ? EvaluationSplit.Validation : EvaluationSplit.All, output: result.Run.ReportDirectory));
-            tracker?.Finish("FINISHED", config.OutputDirectory, RunArtifacts(config.OutputDirectory));
+            tracker?.Finish("FINISHED", config.OutputDirectory, Record());
             return outcome;
         }
         catch (Exception) when (tracker is not null)
         {
-            tracker.Finish("FAILED", config.OutputDirectory, RunArtifacts(config.OutputDirectory));
+            tracker.Finish("FAILED", config.OutputDirectory, Record());
             throw;
         }
-    }
-
-    /// <summary>What goes to MLflow as artifacts: the run's text files and its report folder (not the checkpoints).</summary>
-    private static IEnumerable<string> RunArtifacts(string runDirectory)
-    {
-        foreach (var name in new[] { "config.yaml", "summary.json", "metrics.jsonl", "metrics.csv", "environment.json", "dataset.json" })
-            yield return name;
-        string report = Path.Combine(runDirectory, "report");
-        if (!Directory.Exists(report)) yield break;
-        foreach (var file in Directory.EnumerateFiles(report, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            yield return Path.GetRelativePath(runDirectory, file);
     }
 }

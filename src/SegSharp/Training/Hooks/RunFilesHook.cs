@@ -19,14 +19,14 @@ internal sealed class RunFilesHook : ITrainingHook
         var description = session.Description;
         var split = session.Split;
         if (fresh || !File.Exists(run.ConfigPath))
-            run.WriteText("config.yaml", $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
-        if (fresh || !File.Exists(run.File("environment.json")))
+            run.WriteText(RunDirectory.ConfigFile, $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
+        if (fresh || !File.Exists(run.File(RunDirectory.EnvironmentFile)))
         {
             var environment = RunEnvironment.Capture(session.Threads, session.Collective);
-            run.WriteJson("environment.json", new { environment, determinism = environment.DeterminismCaveats() });
+            run.WriteJson(RunDirectory.EnvironmentFile, new { environment, determinism = environment.DeterminismCaveats() });
         }
-        if (!fresh && File.Exists(run.File("dataset.json"))) return;
-        run.WriteJson("dataset.json", new
+        if (!fresh && File.Exists(run.File(RunDirectory.DatasetFile))) return;
+        run.WriteJson(RunDirectory.DatasetFile, new
         {
             description.Name, source = description.SourcePath, classes = session.ClassNames, description.IgnoreIndex,
             content_sha256 = session.DatasetSha256,
@@ -41,7 +41,7 @@ internal sealed class RunFilesHook : ITrainingHook
     public void RunFinished(TrainingSession session, TrainingResult result)
     {
         var state = result.State;
-        session.Run.WriteJson("summary.json", new
+        session.Run.WriteJson(RunDirectory.SummaryFile, new
         {
             finished = true, stopped_early = result.StoppedEarly, epochs = state.Epoch, steps = state.GlobalStep, weights_sha256 = result.WeightsHash,
             best_metric = session.Config.Train.BestMetric, best_epoch = state.BestEpoch + 1,

@@ -56,8 +56,8 @@ public sealed class MlflowTracker : IDisposable
         _flush = flush;
         _report = report;
         Directory.CreateDirectory(runDirectory);
-        _statePath = Path.Combine(runDirectory, "mlflow.json");
-        _outboxPath = Path.Combine(runDirectory, "mlflow-outbox.jsonl");
+        _statePath = Path.Combine(runDirectory, RunDirectory.MlflowStateFile);
+        _outboxPath = Path.Combine(runDirectory, RunDirectory.MlflowOutboxFile);
         _state = File.Exists(_statePath) ? JsonSerializer.Deserialize<TrackingState>(File.ReadAllText(_statePath), Json)! : new TrackingState();
         if (File.Exists(_outboxPath)) _queue.AddRange(ReadOutbox());
         _sender = new Thread(SendSafely) { IsBackground = true, Name = "SegSharp MLflow sender" };
