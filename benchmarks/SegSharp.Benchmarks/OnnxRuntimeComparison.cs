@@ -59,7 +59,7 @@ public static class OnnxRuntimeComparison
     {
         SegSharpVersion = "benchmark", Model = Measure.ReferenceUNet, InputChannels = model.InputChannels,
         Classes = new[] { new ModelCardClass("background", 0, new[] { 0, 0, 0 }), new ModelCardClass("foreground", 1, new[] { 255, 255, 255 }) },
-        MaskEncoding = Data.MaskEncoding.Index, IgnoreIndex = 255, Preprocessing = Array.Empty<Configuration.TransformConfig>(), Stride = model.Stride,
+        MaskEncoding = Data.MaskEncoding.Index, IgnoreIndex = 255, Preprocessing = Array.Empty<Configuration.TransformSpec>(), Stride = model.Stride,
         TrainedOn = "random tensors",
     };
 }

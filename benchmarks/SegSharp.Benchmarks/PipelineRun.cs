@@ -23,9 +23,10 @@ public static class PipelineRun
     public static IReadOnlyList<EpochSample> Train(SegSharpConfig config)
     {
         if (Directory.Exists(config.OutputDirectory)) Directory.Delete(config.OutputDirectory, recursive: true);
-        var observer = new Recorder();
-        new Trainer(config, observer).Run();
-        return observer.Epochs;
+        var recorder = new Recorder();
+        ProcessPolicy.Apply(config.Train.Threads);
+        new Trainer(config, new[] { recorder }).Run();
+        return recorder.Epochs;
     }
 
     /// <returns>Seconds for <paramref name="steps"/> bare steps (median of <paramref name="repeats"/>).</returns>
@@ -76,28 +77,27 @@ public static class PipelineRun
         return delivered / clock.Elapsed.TotalSeconds;
     }
 
-    private sealed class Recorder : ITrainingObserver
+    private sealed class Recorder : ITrainingHook
     {
         private readonly Stopwatch _clock = new();
         private double _firstStep, _lastStep;
         public List<EpochSample> Epochs { get; } = new();
 
-        public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
-
-        public void EpochStarted(int epoch, int batches, int startBatch)
+        public void EpochStarted(ITrainingView run, int epoch)
         {
             _firstStep = 0;
             _clock.Restart();
         }
 
-        public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
+        public void StepCompleted(ITrainingView run, StepReport step)
         {
             _lastStep = _clock.Elapsed.TotalSeconds;
             if (_firstStep == 0) _firstStep = _lastStep;
         }
 
-        public void EpochCompleted(EpochRecord record, bool improved)
+        public void EpochCompleted(ITrainingView run, EpochOutcome epoch)
         {
+            var record = epoch.Record;
             double seconds = _clock.Elapsed.TotalSeconds;
             Epochs.Add(new EpochSample(record.Epoch, seconds, _firstStep, seconds - _lastStep, MemoryUsage.Peak(), MemoryUsage.Current()));
             Console.Error.WriteLine($"  pipeline epoch {record.Epoch}: {seconds:F2} s (first step at {_firstStep:F2} s, {seconds - _lastStep:F2} s after the " +

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SegSharp.Configuration;
 using SegSharp.Data;
 using Spectre.Console;
 
@@ -12,7 +13,7 @@ public static class DataCommands
         var data = new Command("data", "Inspect datasets.");
         var check = new Command("check", "Check a dataset: counts, sizes, class pixel shares, and every problem, one line each.");
         var dataset = new Argument<string>("dataset") { Description = "Dataset description YAML (e.g. configs/isbi2012-membrane.dataset.yaml) or " +
-            "builtin:shapes." };
+            $"{DataConfig.BuiltinShapes}." };
         check.Arguments.Add(dataset);
         check.SetAction(parse => CommandLine.Guard(() => Check(parse.GetValue(dataset)!)));
         data.Subcommands.Add(check);

@@ -29,7 +29,7 @@ public static class EvaluateCommand
             string? checkpointPath = parse.GetValue(checkpoint), modelPath = parse.GetValue(model);
             if ((checkpointPath is null) == (modelPath is null))
                 throw new SegSharpException("evaluate needs exactly one of --checkpoint FILE.ckpt or --model FILE (.ckpt or .onnx).");
-            EvaluationSummary summary = null!;
+            ReportedEvaluation summary = null!;
             Terminal.Run("evaluating", 1, _ => summary = EvaluationWorkflow.Run((checkpointPath ?? modelPath)!, parse.GetValue(data),
                 OptionNames<EvaluationSplit>.Parse(parse.GetValue(split)!, "--split"), parse.GetValue(output), parse.GetValue(sets),
                 parse.GetValue(overwrite)));
@@ -39,7 +39,7 @@ public static class EvaluateCommand
         return command;
     }
 
-    public static void Print(EvaluationSummary summary)
+    public static void Print(ReportedEvaluation summary)
     {
         var outcome = summary.Outcome;
         var m = outcome.Result.Metrics;

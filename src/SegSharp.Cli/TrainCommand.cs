@@ -51,19 +51,25 @@ public static class TrainCommand
 
     /// <summary>Runs the training workflow with SIGINT/SIGTERM wired to a graceful stop and progress on the console.</summary>
     /// <param name="collective">The processes training together under mpirun; one process when null.</param>
-    public static TrainingOutcome Train(SegSharpConfig config, bool quiet, bool evaluate, bool allowDataChange = false, Runtime.ICollective? collective = null)
+    public static TrainAndEvaluateResult Train(SegSharpConfig config, bool quiet, bool evaluate, bool allowDataChange = false,
+        Runtime.ICollective? collective = null)
     {
         using var stop = Interruption.Catch(collective is not { IsRoot: false } ? "stopping after this step (checkpointing)..." : null);
+        // MLflow's environment variables are read here, at the edge: the library reads none.
+        config = config with { Tracking = config.Tracking.WithEnvironment(Environment.GetEnvironmentVariable) };
+        // Rank 0 speaks for the job.
+        if (collective is { IsRoot: false })
+            return TrainingWorkflow.Run(config, null, evaluate, allowDataChange: allowDataChange, collective: collective, stop: stop.Token);
         // mpirun forwards output line by line and cannot redraw a live bar: rank 0 prints a progress line now and then.
         bool underMpirun = collective is { Size: > 1 };
         if (quiet || !Terminal.Interactive || underMpirun)
-            return TrainingWorkflow.Run(config, new ConsoleTrainingObserver(null, underMpirun ? TimeSpan.FromSeconds(15) : null), evaluate,
+            return TrainingWorkflow.Run(config, new[] { new ConsoleTrainingHook(null, underMpirun ? TimeSpan.FromSeconds(15) : null) }, evaluate,
                 allowDataChange: allowDataChange, collective: collective,
                 stop: stop.Token);
-        TrainingOutcome outcome = null!;
+        TrainAndEvaluateResult outcome = null!;
         AnsiConsole.Progress().AutoClear(true)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context => outcome = TrainingWorkflow.Run(config, new ConsoleTrainingObserver(context), evaluate,
+            .Start(context => outcome = TrainingWorkflow.Run(config, new[] { new ConsoleTrainingHook(context) }, evaluate,
                 allowDataChange: allowDataChange, collective: collective, stop: stop.Token));
         return outcome;
     }

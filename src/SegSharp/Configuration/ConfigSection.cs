@@ -1,3 +1,5 @@
+// Over 250 lines: one typed getter per value kind (scalars, lists, enums, paths, sections), each wording its own range error;
+// they share the key-tracking and error wording, and split apart they would repeat both.
 using System.Globalization;
 using SegSharp.Foundation;
 using YamlDotNet.RepresentationModel;

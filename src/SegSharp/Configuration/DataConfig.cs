@@ -3,7 +3,10 @@ namespace SegSharp.Configuration;
 /// <summary>Where samples come from and how they are loaded.</summary>
 public sealed record DataConfig
 {
-    /// <summary>Absolute path of a dataset description (YAML), or <c>builtin:shapes</c>.</summary>
+    /// <summary>The built-in synthetic dataset's name in <c>data.dataset</c>.</summary>
+    public const string BuiltinShapes = "builtin:shapes";
+
+    /// <summary>Absolute path of a dataset description (YAML), or <see cref="BuiltinShapes"/>.</summary>
     public required string Dataset { get; init; }
 
     /// <summary>Background threads that decode and augment batches; 0 loads on the training thread.</summary>
@@ -14,14 +17,14 @@ public sealed record DataConfig
 
     internal static DataConfig Read(ConfigSection s, string baseDirectory)
     {
-        string dataset = s.GetString("dataset", "builtin:shapes");
+        string dataset = s.GetString("dataset", BuiltinShapes);
         if (!dataset.StartsWith("builtin:", StringComparison.Ordinal))
         {
             dataset = Path.GetFullPath(Path.Combine(baseDirectory, dataset));
             s.RecordEffective("dataset", dataset);
         }
-        else if (dataset != "builtin:shapes")
-            throw s.Error("dataset", dataset, "a dataset YAML path or builtin:shapes");
+        else if (dataset != BuiltinShapes)
+            throw s.Error("dataset", dataset, $"a dataset YAML path or {BuiltinShapes}");
         return new DataConfig
         {
             Dataset = dataset,

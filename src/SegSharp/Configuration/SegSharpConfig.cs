@@ -10,10 +10,10 @@ namespace SegSharp.Configuration;
 public sealed record SegSharpConfig
 {
     public required DataConfig Data { get; init; }
-    public required IReadOnlyList<TransformConfig> TrainTransforms { get; init; }
-    public required IReadOnlyList<TransformConfig> ValidationTransforms { get; init; }
+    public required IReadOnlyList<TransformSpec> TrainTransforms { get; init; }
+    public required IReadOnlyList<TransformSpec> ValidationTransforms { get; init; }
     public required ModelConfig Model { get; init; }
-    public required IReadOnlyList<LossTermConfig> Loss { get; init; }
+    public required IReadOnlyList<LossTermSpec> Loss { get; init; }
     public required OptimizerConfig Optimizer { get; init; }
     public required ScheduleConfig Schedule { get; init; }
     public required TrainConfig Train { get; init; }
@@ -105,11 +105,11 @@ public sealed record SegSharpConfig
     {
         var data = DataConfig.Read(root.Section("data"), baseDirectory);
         var transforms = root.Section("transforms");
-        var train = transforms.Sections("train", TransformConfig.Example).Select(TransformConfig.Read).ToList();
-        var validation = transforms.Sections("val", TransformConfig.Example).Select(TransformConfig.Read).ToList();
+        var train = transforms.Sections("train", TransformSpec.Example).Select(TransformSpec.Read).ToList();
+        var validation = transforms.Sections("val", TransformSpec.Example).Select(TransformSpec.Read).ToList();
         var model = ModelConfig.Read(root.Section("model"), baseDirectory);
-        var lossTerms = root.Section("loss").Sections("terms", LossTermConfig.Example, "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
-            .Select(LossTermConfig.Read).ToList();
+        var lossTerms = root.Section("loss").Sections("terms", LossTermSpec.Example, "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
+            .Select(LossTermSpec.Read).ToList();
         if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {Foundation.OptionNames<LossKind>.Choices}.");
         if (model.Kind == ModelKind.DeepLabV3Plus && model.Encoder == EncoderKind.MlnetResNet18
             && train.Concat(validation).Any(t => t.Kind == TransformKind.Normalize))

@@ -10,7 +10,7 @@ namespace SegSharp.Data;
 /// </summary>
 public sealed class ShapesDataset : ISegmentationDataset
 {
-    public const string Spec = "builtin:shapes";
+    public const string Spec = Configuration.DataConfig.BuiltinShapes;
 
     public ShapesDataset(int count = 96, int size = 96, long seed = 2026)
     {

@@ -15,7 +15,7 @@ namespace SegSharp.Inference;
 /// </summary>
 public static class SplitEvaluator
 {
-    public static EvaluationOutcome Run(SegmentationModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
+    public static EvaluatedSplit Run(SegmentationModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
         EvaluationConfig settings, ISegmentationLoss? loss, int batchSize, int workers)
     {
         model.ComputeType = ComputePrecision.Of(settings.Precision);
@@ -26,7 +26,7 @@ public static class SplitEvaluator
     }
 
     /// <summary>The same evaluation through ONNX Runtime (float32): libtorch only holds the batches and the metrics.</summary>
-    public static EvaluationOutcome Run(OnnxModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
+    public static EvaluatedSplit Run(OnnxModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
         EvaluationConfig settings, int workers)
     {
         Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Card.Stride);
@@ -48,7 +48,7 @@ public static class SplitEvaluator
         return Run(null, LogProbabilities, Probabilities, split, splitName, transforms, settings, loss: null, batchSize: 1, workers, "float32 (ONNX Runtime)");
     }
 
-    private static EvaluationOutcome Run(SegmentationModel? model, Func<Tensor, Tensor> logProbabilities, Func<Tensor, Tensor> probabilities,
+    private static EvaluatedSplit Run(SegmentationModel? model, Func<Tensor, Tensor> logProbabilities, Func<Tensor, Tensor> probabilities,
         ISegmentationDataset split, string splitName, TransformPipeline transforms, EvaluationConfig settings, ISegmentationLoss? loss, int batchSize,
         int workers, string precision)
     {
@@ -57,9 +57,9 @@ public static class SplitEvaluator
             batchSizeKey: "train.val_batch_size (evaluate --set train.val_batch_size=1)");
         var names = description.Classes.Select(c => c.Name).ToList();
         var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, logProbabilities);
-        var chosen = result.Images.Take(settings.Samples).Select(s => ("sample", s))
-            .Concat(result.Images.OrderBy(s => s.MeanIoU).ThenBy(s => s.Index).Take(settings.Worst).Select(s => ("worst", s))).ToList();
-        var panels = new List<(string, ImageScore, byte[])>();
+        var chosen = result.Images.Take(settings.Samples).Select(s => (PanelKind.Sample, s))
+            .Concat(result.Images.OrderBy(s => s.MeanIoU).ThenBy(s => s.Index).Take(settings.Worst).Select(s => (PanelKind.Worst, s))).ToList();
+        var panels = new List<(PanelKind, ImageScore, byte[])>();
         foreach (var (kind, score) in chosen)
         {
             var sample = transforms.Apply(split.Load(score.Index), new Runtime.SeededRandom(0));
@@ -69,6 +69,6 @@ public static class SplitEvaluator
             using var panel = OverlayRenderer.Panel(sample.Image, sample.Channels, sample.Height, sample.Width, sample.Mask, prediction, description);
             panels.Add((kind, score, OverlayRenderer.Png(panel)));
         }
-        return new EvaluationOutcome(splitName, result, description, panels, precision);
+        return new EvaluatedSplit(splitName, result, description, panels, precision);
     }
 }

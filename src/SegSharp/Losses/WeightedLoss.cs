@@ -25,13 +25,15 @@ public sealed class WeightedLoss : ISegmentationLoss
     }
 
     /// <summary>Builds the loss a config's terms describe, for a dataset's ignore index.</summary>
-    public static WeightedLoss Create(IReadOnlyList<LossTermConfig> terms, long ignoreIndex) =>
+    public static WeightedLoss Create(IReadOnlyList<LossTermSpec> terms, long ignoreIndex) =>
         new(terms.Select(t => (t.Weight, Create(t, ignoreIndex))).ToList());
 
-    private static ISegmentationLoss Create(LossTermConfig t, long ignoreIndex) => t.Kind switch
+    /// <summary>One line per spec. C# cannot close a record hierarchy, so the default arm exists; a test builds every kind.</summary>
+    public static ISegmentationLoss Create(LossTermSpec spec, long ignoreIndex) => spec switch
     {
-        LossKind.CrossEntropy => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing, t.BorderWeight, t.BorderSigma, t.BorderClass),
-        LossKind.Dice => new DiceLoss(ignoreIndex, t.Smooth, t.ExcludeBackground, t.Mode == DiceMode.Binary),
-        LossKind.Focal => new FocalLoss(ignoreIndex, t.Gamma, t.Alpha),
+        CrossEntropySpec t => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing, t.BorderWeight, t.BorderSigma, t.BorderClass),
+        DiceSpec t => new DiceLoss(ignoreIndex, t.Smooth, t.ExcludeBackground, t.Mode == DiceMode.Binary),
+        FocalSpec t => new FocalLoss(ignoreIndex, t.Gamma, t.Alpha),
+        _ => throw new ArgumentException($"No loss is built from {spec.GetType().Name}.", nameof(spec)),
     };
 }

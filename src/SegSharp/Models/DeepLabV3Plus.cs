@@ -15,6 +15,8 @@ public sealed class DeepLabV3Plus : SegmentationModel
 
     /// <summary>The ResNet encoder (stride-4 and stride-16 features), e.g. to load torchvision weights into.</summary>
     public ResNetEncoder Encoder => _encoder;
+
+    internal override ResNetEncoder? PretrainableEncoder => _encoder;
     private readonly AtrousSpatialPyramidPooling _aspp;
     private readonly nn.Module<Tensor, Tensor> _lowLevel;
     private readonly nn.Module<Tensor, Tensor> _refine;

@@ -29,7 +29,7 @@ public sealed record ModelCard
     public required int IgnoreIndex { get; init; }
 
     /// <summary>The image-only steps (normalize) every input gets before the forward pass, in order.</summary>
-    public required IReadOnlyList<TransformConfig> Preprocessing { get; init; }
+    public required IReadOnlyList<TransformSpec> Preprocessing { get; init; }
 
     /// <summary>Input sides are padded to (or, with input_policy strict, must be) multiples of this.</summary>
     public required int Stride { get; init; }
@@ -45,7 +45,7 @@ public sealed record ModelCard
         SegSharpVersion = version, Model = config.Model, InputChannels = dataset.Channels,
         Classes = dataset.Classes.Select(c => new ModelCardClass(c.Name, c.Value, c.Color.Select(b => (int)b).ToArray())).ToList(),
         MaskEncoding = dataset.MaskEncoding, IgnoreIndex = dataset.IgnoreIndex,
-        Preprocessing = config.ValidationTransforms.Where(t => t.Kind == TransformKind.Normalize).ToList(),
+        Preprocessing = config.ValidationTransforms.OfType<NormalizeSpec>().ToList<TransformSpec>(),
         Stride = stride, TrainedOn = dataset.Name,
     };
 
@@ -79,7 +79,7 @@ public sealed record ModelCard
                 "a name and an RGB colour 0..255");
         int maxStride = 1 << ModelConfig.MaxDepth;
         Require(Stride >= 1 && Stride <= maxStride && (Stride & (Stride - 1)) == 0, "stride", Stride, $"a power of two up to {maxStride}");
-        Require(Preprocessing is { Count: <= 16 } && Preprocessing.All(t => t is not null && t.Mean.Length <= MaxInputChannels && t.Std.All(v => v > 0)),
+        Require(Preprocessing is { Count: <= 16 } && Preprocessing.All(t => t is NormalizeSpec n && n.Mean.Length <= MaxInputChannels && n.Std.All(v => v > 0)),
             "preprocessing", Preprocessing?.Count, "normalize steps with positive std");
         Require(Enum.IsDefined(MaskEncoding), "mask_encoding", MaskEncoding, "index, values, rgb or palette");
     }

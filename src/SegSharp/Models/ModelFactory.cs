@@ -23,6 +23,24 @@ public static class ModelFactory
     }
 
     /// <summary>
+    /// The starting weights a config names, over the seeded ones: the encoder's (<c>model.encoder_weights</c>: ML.NET's
+    /// ResNet-18 from its ONNX file, matched by graph structure, or a torchvision ResNet state dict through its key map),
+    /// then the whole model's (<c>model.init_weights</c>).
+    /// </summary>
+    public static void LoadStartingWeights(SegmentationModel model, ModelConfig config)
+    {
+        if (config.EncoderWeights is { } weights)
+        {
+            var encoder = model.PretrainableEncoder ?? throw new SegSharpException($"model.encoder_weights '{weights}' needs a model with an encoder; " +
+                $"model.name {Foundation.OptionNames<ModelKind>.Name(config.Kind)} has none. Remove model.encoder_weights or use model.name deeplabv3plus.");
+            if (config.Encoder == EncoderKind.MlnetResNet18)
+                MlnetResNet18Weights.LoadInto(encoder, weights == ModelConfig.PretrainedWeights ? MlnetResNet18Weights.BundledPath : weights);
+            else TorchvisionResNet.LoadInto(encoder, config.Encoder, weights);
+        }
+        if (config.InitWeights is { } initial) WeightFiles.LoadInto(model, initial);
+    }
+
+    /// <summary>
     /// Refuses, before anything is allocated, a U-Net whose float32 weights alone exceed the memory available (a width of
     /// 1024 at depth 7 is 2.5 TB): otherwise the kernel kills the process without a message. DeepLabV3+'s size is fixed
     /// by its encoder.

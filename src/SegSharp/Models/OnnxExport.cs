@@ -81,7 +81,7 @@ public static class OnnxExport
 
     private static IEnumerable<(string, string)> Metadata(SegmentationModel model, ModelCard card, string evaluationJson)
     {
-        var normalize = card.Preprocessing.LastOrDefault();
+        var normalize = card.Preprocessing.OfType<Configuration.NormalizeSpec>().LastOrDefault();
         yield return (MetadataKeys.ModelCard, JsonSerializer.Serialize(card, JsonFormats.Compact));
         yield return (MetadataKeys.Evaluation, evaluationJson);
         yield return (MetadataKeys.Version, card.SegSharpVersion);

@@ -29,6 +29,13 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
     /// <summary>The network proper, on inputs whose sides are multiples of <see cref="Stride"/>.</summary>
     protected abstract Tensor ForwardAligned(Tensor input);
 
+    /// <summary>The encoder that can start from pretrained weights (<c>model.encoder_weights</c>); null for a model without one.</summary>
+    internal virtual ResNetEncoder? PretrainableEncoder => null;
+
+    /// <summary>The encoder's trainable parameters (their own group for <c>optimizer.encoder_lr_factor</c>); empty without an encoder.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> EncoderParameters() =>
+        PretrainableEncoder?.parameters().ToList() ?? (IReadOnlyList<TorchSharp.Modules.Parameter>)Array.Empty<TorchSharp.Modules.Parameter>();
+
     public override Tensor forward(Tensor input)
     {
         if (input.dim() != 4 || input.shape[1] != InputChannels)

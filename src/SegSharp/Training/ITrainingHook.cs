@@ -1,37 +1,40 @@
 namespace SegSharp.Training;
 
 /// <summary>
-/// Something that acts at fixed points of a training run: checkpointing, run files, TensorBoard, progress,
-/// validation, and what attaches later (experiment tracking, gradient all-reduce across processes). The trainer
-/// calls every hook at each point in registration order; the built-in order is documented on
-/// <see cref="Trainer"/>. Every method does nothing unless overridden.
+/// Something that observes a training run at fixed points: run files, TensorBoard, a console's progress, experiment
+/// tracking. Hooks see the run through a read-only <see cref="ITrainingView"/> and decide nothing: validation, the best
+/// value, early stopping and checkpoints are the trainer's. The trainer calls every hook at each point in registration
+/// order (the built-in ones first, docs/architecture.md). Every method does nothing unless overridden.
 /// </summary>
 public interface ITrainingHook
 {
-    /// <summary>Before the first step of this process (fresh or resumed; <see cref="TrainingSession.ResumedFrom"/> says which).</summary>
-    void RunStarted(TrainingSession session) { }
+    /// <summary>Before the first step of this process (fresh or resumed; <see cref="ITrainingView.ResumedFrom"/> says which).</summary>
+    void RunStarted(ITrainingView run) { }
 
     /// <summary>Before the first step of <paramref name="epoch"/> (0-based), also when resuming inside it.</summary>
-    void EpochStarted(TrainingSession session, int epoch) { }
+    void EpochStarted(ITrainingView run, int epoch) { }
 
-    /// <summary>
-    /// After the backward passes of one optimiser step, before clipping and the optimiser: gradients are in
-    /// the parameters' <c>.grad</c> and may be changed here (an all-reduce across processes goes here).
-    /// </summary>
-    void GradientsReady(TrainingSession session) { }
+    /// <summary>After an optimiser step (and the checkpoint it may have written); the state already counts it.</summary>
+    void StepCompleted(ITrainingView run, StepReport step) { }
 
-    /// <summary>After an optimiser step; <see cref="TrainingSession.State"/> already counts it.</summary>
-    void StepCompleted(TrainingSession session, StepReport step) { }
+    /// <summary>After the epoch is validated (when due), recorded in the state and checkpointed.</summary>
+    void EpochCompleted(ITrainingView run, EpochOutcome epoch) { }
 
-    /// <summary>After an epoch's last step, before it is recorded: validation fills in <paramref name="epoch"/> here.</summary>
-    void EpochTrained(TrainingSession session, EpochReport epoch) { }
-
-    /// <summary>After the epoch is recorded in <see cref="TrainingSession.State"/> (history, counters, finished flag).</summary>
-    void EpochCompleted(TrainingSession session, EpochReport epoch) { }
-
-    /// <summary>A stop was requested (SIGINT/SIGTERM); the run returns after this, resumable.</summary>
-    void Interrupted(TrainingSession session, bool atEpochEnd) { }
+    /// <summary>A stop was requested (SIGINT/SIGTERM) and the checkpoint is written; the run returns after this, resumable.</summary>
+    void Interrupted(ITrainingView run, bool atEpochEnd) { }
 
     /// <summary>The run has finished (all epochs, or stopped early), or had finished before this process started.</summary>
-    void RunFinished(TrainingSession session, TrainingResult result) { }
+    void RunFinished(ITrainingView run, TrainingResult result) { }
+
+    /// <summary>A line for the person running training (a warning, "Resuming from ..."). May come from a background thread.</summary>
+    void Message(string text) { }
+
+    /// <summary>
+    /// A checkpoint is being written: add the entries this hook needs back after a restart (keys prefixed with the hook's
+    /// name, e.g. <c>mlflow.run_id</c>). Called on the training thread; the values are stored in the checkpoint's state.
+    /// </summary>
+    void SavingCheckpoint(IDictionary<string, string> entries) { }
+
+    /// <summary>The run resumes from a checkpoint: the entries every hook saved into it, before <see cref="RunStarted"/>.</summary>
+    void CheckpointRestored(IReadOnlyDictionary<string, string> entries) { }
 }

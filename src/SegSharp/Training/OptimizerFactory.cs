@@ -14,8 +14,8 @@ public static class OptimizerFactory
 {
     public static torch.optim.Optimizer Create(OptimizerConfig c, SegmentationModel model)
     {
-        if (c.EncoderLRFactor == 1 || model is not DeepLabV3Plus deepLab) return Create(c, model.parameters());
-        var encoder = deepLab.Encoder.parameters().ToList();
+        var encoder = model.EncoderParameters();
+        if (c.EncoderLRFactor == 1 || encoder.Count == 0) return Create(c, model.parameters());
         var encoderHandles = encoder.Select(p => p.Handle).ToHashSet();
         var rest = model.parameters().Where(p => !encoderHandles.Contains(p.Handle)).ToList();
         return c.Kind switch

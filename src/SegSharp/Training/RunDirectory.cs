@@ -61,8 +61,38 @@ public sealed class RunDirectory
         }
     }
 
-    public void WriteJson(string name, object value) =>
+    public void Write(RunSummary summary) => WriteJson(SummaryFile, summary);
+
+    public void Write(DatasetManifest manifest) => WriteJson(DatasetFile, manifest);
+
+    public void Write(EnvironmentInfo environment) => WriteJson(EnvironmentFile, environment);
+
+    /// <summary>summary.json, or null while the run has not finished.</summary>
+    public RunSummary? ReadSummary() => ReadJson<RunSummary>(SummaryFile);
+
+    /// <summary>dataset.json, or null before the run started.</summary>
+    public DatasetManifest? ReadDatasetManifest() => ReadJson<DatasetManifest>(DatasetFile);
+
+    /// <summary>environment.json, or null before the run started.</summary>
+    public EnvironmentInfo? ReadEnvironment() => ReadJson<EnvironmentInfo>(EnvironmentFile);
+
+    private void WriteJson(string name, object value) =>
         AtomicFile.WriteAllText(File(name), JsonSerializer.Serialize(value, value.GetType(), JsonFormats.Pretty) + "\n");
+
+    private T? ReadJson<T>(string name) where T : class
+    {
+        string path = File(name);
+        if (!System.IO.File.Exists(path)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<T>(System.IO.File.ReadAllText(path), JsonFormats.Pretty);
+        }
+        catch (JsonException e)
+        {
+            throw new SegSharpException($"'{path}' is not a readable {name} ({e.Message}); delete it and run 'segsharp train --resume {Path}' " +
+                "to write it again.");
+        }
+    }
 
     public void WriteText(string name, string text) => AtomicFile.WriteAllText(File(name), text);
 

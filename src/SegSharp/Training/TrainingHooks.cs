@@ -5,21 +5,29 @@ internal sealed class TrainingHooks(IEnumerable<ITrainingHook> hooks) : IDisposa
 {
     private readonly IReadOnlyList<ITrainingHook> _hooks = hooks.ToList();
 
-    public void RunStarted(TrainingSession s) { foreach (var h in _hooks) h.RunStarted(s); }
+    public void RunStarted(ITrainingView r) { foreach (var h in _hooks) h.RunStarted(r); }
 
-    public void EpochStarted(TrainingSession s, int epoch) { foreach (var h in _hooks) h.EpochStarted(s, epoch); }
+    public void EpochStarted(ITrainingView r, int epoch) { foreach (var h in _hooks) h.EpochStarted(r, epoch); }
 
-    public void GradientsReady(TrainingSession s) { foreach (var h in _hooks) h.GradientsReady(s); }
+    public void StepCompleted(ITrainingView r, StepReport step) { foreach (var h in _hooks) h.StepCompleted(r, step); }
 
-    public void StepCompleted(TrainingSession s, StepReport step) { foreach (var h in _hooks) h.StepCompleted(s, step); }
+    public void EpochCompleted(ITrainingView r, EpochOutcome epoch) { foreach (var h in _hooks) h.EpochCompleted(r, epoch); }
 
-    public void EpochTrained(TrainingSession s, EpochReport epoch) { foreach (var h in _hooks) h.EpochTrained(s, epoch); }
+    public void Interrupted(ITrainingView r, bool atEpochEnd) { foreach (var h in _hooks) h.Interrupted(r, atEpochEnd); }
 
-    public void EpochCompleted(TrainingSession s, EpochReport epoch) { foreach (var h in _hooks) h.EpochCompleted(s, epoch); }
+    public void RunFinished(ITrainingView r, TrainingResult result) { foreach (var h in _hooks) h.RunFinished(r, result); }
 
-    public void Interrupted(TrainingSession s, bool atEpochEnd) { foreach (var h in _hooks) h.Interrupted(s, atEpochEnd); }
+    public void Message(string text) { foreach (var h in _hooks) h.Message(text); }
 
-    public void RunFinished(TrainingSession s, TrainingResult result) { foreach (var h in _hooks) h.RunFinished(s, result); }
+    /// <summary>Every hook's checkpoint entries, in one sorted map (a later hook's key overwrites an earlier one's).</summary>
+    public IReadOnlyDictionary<string, string> CheckpointEntries()
+    {
+        var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var h in _hooks) h.SavingCheckpoint(entries);
+        return entries;
+    }
+
+    public void CheckpointRestored(IReadOnlyDictionary<string, string> entries) { foreach (var h in _hooks) h.CheckpointRestored(entries); }
 
     public void Dispose()
     {

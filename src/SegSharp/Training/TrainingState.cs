@@ -20,8 +20,12 @@ public sealed record TrainingState
     public bool Finished { get; init; }
     public string ConfigHash { get; init; } = "";
 
-    /// <summary>The MLflow run this training logs to (empty without tracking), so a resume continues it and a model file names it.</summary>
-    public string TrackingRunId { get; init; } = "";
+    /// <summary>
+    /// What hooks asked the checkpoint to keep (<see cref="ITrainingHook.SavingCheckpoint"/>), e.g. <c>mlflow.run_id</c>, so a
+    /// model file names the MLflow run it was tracked in. (Older checkpoints kept that id as <c>tracking_run_id</c>, now ignored:
+    /// the run folder's mlflow.json holds it too.)
+    /// </summary>
+    public IReadOnlyDictionary<string, string> HookEntries { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Processes that trained the run (mpirun -np N); a resume must use as many.</summary>
     public int WorldSize { get; init; } = 1;

@@ -20,23 +20,24 @@ public sealed class TransformPipeline : ISampleTransform
     }
 
     /// <summary>The pipeline a config list describes, in order.</summary>
-    public static TransformPipeline Create(IEnumerable<TransformConfig> configs) => new(configs.Select(Create).ToList());
+    public static TransformPipeline Create(IEnumerable<TransformSpec> specs) => new(specs.Select(Create).ToList());
 
-    /// <summary>Only the image-only intensity steps (normalize) of <paramref name="configs"/>: what prediction applies to any image.</summary>
-    public static TransformPipeline Photometric(IEnumerable<TransformConfig> configs) =>
-        Create(configs.Where(c => c.Kind == TransformKind.Normalize));
+    /// <summary>Only the image-only intensity steps (normalize) of <paramref name="specs"/>: what prediction applies to any image.</summary>
+    public static TransformPipeline Photometric(IEnumerable<TransformSpec> specs) => Create(specs.OfType<NormalizeSpec>());
 
-    public static IJointTransform Create(TransformConfig c) => c.Kind switch
+    /// <summary>One line per spec. C# cannot close a record hierarchy, so the default arm exists; a test builds every kind.</summary>
+    public static IJointTransform Create(TransformSpec spec) => spec switch
     {
-        TransformKind.Resize => new Resize(c.Size[0], c.Size[1]),
-        TransformKind.RandomCrop => new RandomCrop(c.Size[0], c.Size[1]),
-        TransformKind.CenterCrop => new CenterCrop(c.Size[0], c.Size[1]),
-        TransformKind.RandomScale => new RandomScale(c.Range[0], c.Range[1]),
-        TransformKind.HorizontalFlip => new Flip(true, c.P),
-        TransformKind.VerticalFlip => new Flip(false, c.P),
-        TransformKind.Rotate90 => new RandomRotate90(c.P),
-        TransformKind.Elastic => new ElasticDeform(c.Grid, c.Sigma, c.P),
-        TransformKind.ColorJitter => new ColorJitter(c.Brightness, c.Contrast, c.Gamma),
-        TransformKind.Normalize => new Normalize(c.Mean, c.Std),
+        ResizeSpec s => new Resize(s.Size[0], s.Size[1]),
+        RandomCropSpec s => new RandomCrop(s.Size[0], s.Size[1]),
+        CenterCropSpec s => new CenterCrop(s.Size[0], s.Size[1]),
+        RandomScaleSpec s => new RandomScale(s.Range[0], s.Range[1]),
+        HorizontalFlipSpec s => new Flip(true, s.P),
+        VerticalFlipSpec s => new Flip(false, s.P),
+        Rotate90Spec s => new RandomRotate90(s.P),
+        ElasticSpec s => new ElasticDeform(s.Grid, s.Sigma, s.P),
+        ColorJitterSpec s => new ColorJitter(s.Brightness, s.Contrast, s.Gamma),
+        NormalizeSpec s => new Normalize(s.Mean, s.Std),
+        _ => throw new ArgumentException($"No transform is built from {spec.GetType().Name}.", nameof(spec)),
     };
 }

@@ -21,7 +21,7 @@ public static class EvaluationWorkflow
     /// <param name="dataset">A dataset description YAML to evaluate on; null for the training dataset.</param>
     /// <param name="output">The report folder; null for the run's report/ folder (or ./report outside a run).</param>
     /// <param name="overrides"><c>key.path=value</c> changes to the embedded config (e.g. evaluation.tile_size=256).</param>
-    public static EvaluationSummary Run(string checkpoint, string? dataset = null, EvaluationSplit split = EvaluationSplit.Validation,
+    public static ReportedEvaluation Run(string checkpoint, string? dataset = null, EvaluationSplit split = EvaluationSplit.Validation,
         string? output = null, IReadOnlyList<string>? overrides = null, bool overwrite = false)
     {
         if (PredictionWorkflow.IsOnnx(checkpoint)) return RunOnnx(checkpoint, dataset, split, output, overrides, overwrite);
@@ -39,8 +39,8 @@ public static class EvaluationWorkflow
         var run = trained.Run;
         int? bestEpoch = trained.State.BestEpoch >= 0 ? trained.State.BestEpoch + 1 : null;
         var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>(), bestEpoch);
-        string report = EvaluationReport.Write(folder, outcome, curves, $"SegSharp evaluation: {data.Description.Name}", trained.CheckpointPath);
-        return new EvaluationSummary(outcome, report);
+        string report = ReportWriter.Write(folder, outcome, curves, $"SegSharp evaluation: {data.Description.Name}", trained.CheckpointPath);
+        return new ReportedEvaluation(outcome, report);
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ public static class EvaluationWorkflow
     /// (no validation loss: the file carries no loss settings; no curves: no run folder). Preprocessing and the evaluation
     /// settings (tiling, flip TTA) come from the file's metadata.
     /// </summary>
-    private static EvaluationSummary RunOnnx(string path, string? dataset, EvaluationSplit split, string? output, IReadOnlyList<string>? overrides,
+    private static ReportedEvaluation RunOnnx(string path, string? dataset, EvaluationSplit split, string? output, IReadOnlyList<string>? overrides,
         bool overwrite)
     {
         if (dataset is null)
@@ -73,9 +73,9 @@ public static class EvaluationWorkflow
         var data = OpenDataset(model.Card, null, dataset);
         var outcome = SplitEvaluator.Run(model, Choose(data, split), OptionNames<EvaluationSplit>.Name(split),
             TransformPipeline.Create(model.Card.Preprocessing), model.Evaluation, workers: 2);
-        string report = EvaluationReport.Write(folder, outcome, TrainingCurves.From(Array.Empty<EpochRecord>(), null),
+        string report = ReportWriter.Write(folder, outcome, TrainingCurves.From(Array.Empty<EpochRecord>(), null),
             $"SegSharp evaluation: {data.Description.Name} (ONNX Runtime)", model.Path);
-        return new EvaluationSummary(outcome, report);
+        return new ReportedEvaluation(outcome, report);
     }
 
     private static ISegmentationDataset Choose(ISegmentationDataset data, EvaluationSplit split)

@@ -36,6 +36,23 @@ public class SourceFormatTests
         Assert.True(offenders.Count == 0, "Statement switches over an enum (use a switch expression):\n" + string.Join("\n", offenders));
     }
 
+    /// <summary>
+    /// A file of the library over 250 lines says why at its top (a first line <c>// Over 250 lines: ...</c>); otherwise it holds
+    /// more than one thing and should be split.
+    /// </summary>
+    [Fact]
+    public void No_library_file_is_over_250_lines_without_a_reason_at_its_top()
+    {
+        var offenders = new[] { "src" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(TestPaths.RepositoryRoot, d), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => (f, Lines: File.ReadAllLines(f)))
+            .Where(x => x.Lines.Length > 250 && !x.Lines[0].StartsWith("// Over 250 lines: ", StringComparison.Ordinal))
+            .Select(x => $"{Path.GetRelativePath(TestPaths.RepositoryRoot, x.f)} has {x.Lines.Length} lines")
+            .ToList();
+        Assert.True(offenders.Count == 0, "Files over 250 lines without a reason at the top:\n" + string.Join("\n", offenders));
+    }
+
     /// <summary>max_line_length of the [*.cs] section.</summary>
     private static int MaxLineLength()
     {

@@ -13,7 +13,7 @@ public class StageOrderTests
     /// <summary>The order, earliest first. Foundation and the root namespace (SegSharpException) sit below all.</summary>
     public static readonly string[] Stages =
     {
-        "Foundation", "Runtime", "Configuration", "Data", "Transforms", "Models", "Losses", "Evaluation", "Training", "Inference", "Workflows",
+        "Foundation", "Runtime", "Configuration", "Data", "Transforms", "Models", "Losses", "Evaluation", "Training", "Tracking", "Inference", "Workflows",
     };
 
     private static readonly Assembly Library = typeof(SegSharpException).Assembly;
@@ -44,6 +44,7 @@ public class StageOrderTests
         Assert.Contains("SegSharp.Evaluation.Validator", found);
         // And it ranks stages as documented.
         Assert.True(Rank("SegSharp.Workflows") > Rank("SegSharp.Inference"));
+        Assert.True(Rank("SegSharp.Tracking") > Rank("SegSharp.Training") && Rank("SegSharp.Tracking") < Rank("SegSharp.Workflows"));
         Assert.Equal(0, Rank("SegSharp"));
     }
 
@@ -84,8 +85,45 @@ public class StageOrderTests
         }
     }
 
+    /// <summary>
+    /// Environment variables are read at the edges: the command line resolves MLflow's into the tracking config
+    /// (STYLE.md), and only Runtime reads the variables that describe the process itself (Open MPI's rank and size).
+    /// </summary>
+    [Fact]
+    public void Only_the_runtime_stage_reads_environment_variables()
+    {
+        var readers = new List<string>();
+        foreach (var type in Library.GetTypes())
+            foreach (var method in type.GetMethods(All).Cast<MethodBase>().Concat(type.GetConstructors(All)))
+                if (BodyMembers(method).Any(m => m is MethodInfo { Name: "GetEnvironmentVariable" } call && call.DeclaringType == typeof(Environment)))
+                    readers.Add($"{type.FullName}.{method.Name}");
+        Assert.NotEmpty(readers); // the scan works: OpenMpi reads OMPI_COMM_WORLD_RANK
+        Assert.All(readers, r => Assert.StartsWith("SegSharp.Runtime.", r, StringComparison.Ordinal));
+    }
+
     /// <summary>The types, methods' declaring types and fields' declaring types that a method body's IL names.</summary>
     private static IEnumerable<Type> BodyReferences(MethodBase method)
+    {
+        foreach (var member in BodyMembers(method))
+        {
+            switch (member)
+            {
+                case Type t:
+                    yield return t;
+                    break;
+                case MethodBase m:
+                    if (m.DeclaringType is not null) yield return m.DeclaringType;
+                    if (m is MethodInfo { IsGenericMethod: true } g) foreach (var a in g.GetGenericArguments()) yield return a;
+                    break;
+                case FieldInfo f:
+                    if (f.DeclaringType is not null) yield return f.DeclaringType;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The types, methods and fields a method body's IL names.</summary>
+    private static IEnumerable<MemberInfo> BodyMembers(MethodBase method)
     {
         var il = method.GetMethodBody()?.GetILAsByteArray();
         if (il is null) yield break;
@@ -107,19 +145,7 @@ public class StageOrderTests
                 catch (ArgumentException)
                 {
                 }
-                switch (member)
-                {
-                    case Type t:
-                        yield return t;
-                        break;
-                    case MethodBase m:
-                        if (m.DeclaringType is not null) yield return m.DeclaringType;
-                        if (m is MethodInfo { IsGenericMethod: true } g) foreach (var a in g.GetGenericArguments()) yield return a;
-                        break;
-                    case FieldInfo f:
-                        if (f.DeclaringType is not null) yield return f.DeclaringType;
-                        break;
-                }
+                if (member is not null) yield return member;
             }
             position += OperandSize(code, il, position);
         }

@@ -102,23 +102,22 @@ public class LossTests
     [Fact]
     public void Weighted_sum_adds_weighted_terms()
     {
-        var loss = WeightedLoss.Create(new[]
+        var loss = WeightedLoss.Create(new LossTermSpec[]
         {
-            new LossTermConfig { Kind = LossKind.CrossEntropy, Weight = 1.0 },
-            new LossTermConfig { Kind = LossKind.Dice, Weight = 0.5, Smooth = 1.0 },
+            new CrossEntropySpec(Weight: 1.0),
+            new DiceSpec(Weight: 0.5, Smooth: 1.0),
         }, Ignore);
         double expected = Value(new CrossEntropyLoss(Ignore)) + 0.5 * Value(new DiceLoss(Ignore, 1.0));
         Assert.Equal(expected, Value(loss), 5);
     }
 
-    public static TheoryData<string> AllLosses => new() { "cross_entropy", "dice", "focal" };
+    public static TheoryData<string> AllLosses => new(Enum.GetValues<LossKind>().Select(SegSharp.Foundation.OptionNames<LossKind>.Name));
 
     [Theory]
     [MemberData(nameof(AllLosses))]
     public void Ignored_pixels_get_no_gradient_and_do_not_change_the_value(string name)
     {
-        var loss = WeightedLoss.Create(new[] { new LossTermConfig { Kind = SegSharp.Foundation.OptionNames<LossKind>.Parse(name, "loss"),
-            Weight = 1.0 } }, Ignore);
+        var loss = WeightedLoss.Create(new[] { LossTermSpec.Default(SegSharp.Foundation.OptionNames<LossKind>.Parse(name, "loss")) }, Ignore);
         using var logits = Logits(grad: true);
         using var target = Target();
         using var value = loss.Compute(logits, target);

@@ -31,8 +31,8 @@ public class ImpossibleBatchTests
     public void A_batch_that_cannot_fit_is_refused_with_the_numbers_before_training_and_a_batch_above_the_split_is_flagged()
     {
         var config = SegSharpConfig.Load(TestPaths.Config("isbi-unet.yaml"), new[] { "train.batch_size=4096", $"output.dir={TestPaths.TempFolder("huge")}" });
-        var observer = new RecordingObserver();
-        var error = Assert.Throws<SegSharpException>(() => new Trainer(config, observer).Run());
+        var observer = new RecordingHook();
+        var error = Assert.Throws<SegSharpException>(() => TinyRun.Trainer(config, new[] { observer }).Run());
         Assert.Matches(@"^train\.batch_size 4096 at 256x256 needs about \d+\.\d GB to train \(estimated from the model\), but \d+\.\d GB of memory are " +
             @"available\. Lower train\.batch_size \(about \d+ fits\) or the crop size\.$", error.Message);
         Assert.Contains(observer.Messages, m => m.StartsWith("warning: train.batch_size 4096 is larger than the 24 training images", StringComparison.Ordinal));

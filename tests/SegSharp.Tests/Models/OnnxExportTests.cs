@@ -163,7 +163,7 @@ public class OnnxExportTests(ITestOutputHelper output)
             Classes = Enumerable.Range(0, model.Classes).Select(i => new ModelCardClass(((char)('a' + i)).ToString(), i,
                 new[] { i == 1 ? 255 : 0, i == 2 ? 255 : 0, i > 2 ? 255 : 0 })).ToList(),
             MaskEncoding = SegSharp.Data.MaskEncoding.Index, IgnoreIndex = 255,
-            Preprocessing = new[] { new TransformConfig { Kind = TransformKind.Normalize, Mean = new[] { 0.5 }, Std = new[] { 0.25 } } },
+            Preprocessing = new TransformSpec[] { new NormalizeSpec(new[] { 0.5 }, new[] { 0.25 }) },
             Stride = model.Stride, TrainedOn = "test",
         };
     }

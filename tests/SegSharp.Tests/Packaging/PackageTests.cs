@@ -62,18 +62,16 @@ public sealed class PackageTests : IDisposable
             """);
         File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
             using SegSharp.Configuration;
+            using SegSharp.Runtime;
             using SegSharp.Training;
             var config = SegSharpConfig.Load(null, new[] { "train.epochs=1", "train.iters_per_epoch=2", $"output.dir={args[0]}" });
-            var result = new Trainer(config, new Quiet()).Run();
+            ProcessPolicy.Apply(config.Train.Threads);
+            var result = new Trainer(config, new[] { new Lines() }).Run();
             Console.WriteLine($"trained {result.State.GlobalStep} steps, weights {result.WeightsHash}");
             Console.WriteLine($"pretrained encoder beside the app: {File.Exists(Path.Combine(AppContext.BaseDirectory, "pretrained", "mlnet-resnet18.onnx"))}");
-            sealed class Quiet : ITrainingObserver
+            sealed class Lines : ITrainingHook
             {
-                public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
-                public void EpochStarted(int epoch, int batches, int startBatch) { }
-                public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond) { }
-                public void EpochCompleted(EpochRecord record, bool improved) { }
-                public void Message(string text) { }
+                public void EpochCompleted(ITrainingView run, EpochOutcome epoch) => Console.WriteLine($"epoch {epoch.Record.Epoch} done");
             }
             """);
         var output = Run("dotnet", consumer, "run", "-c", "Release", "--", Path.Combine(_root, "consumer-run"));

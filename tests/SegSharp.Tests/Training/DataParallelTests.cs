@@ -147,7 +147,7 @@ public class DataParallelTests
         var errors = ThreadGroup.Run(3, collective =>
         {
             var config = TinyRun.Config(Path.Combine(Path.GetTempPath(), $"segsharp-dp-{Guid.NewGuid():N}"), "train.batch_size=4");
-            return Assert.Throws<SegSharpException>(() => new Trainer(config, new RecordingObserver(), collective: collective).Run()).Message;
+            return Assert.Throws<SegSharpException>(() => TinyRun.Trainer(config, collective: collective).Run()).Message;
         });
         Assert.All(errors, m => Assert.Contains("train.batch_size 4 cannot be split evenly over 3 processes", m));
         Assert.Contains("for example 3", errors[0]);

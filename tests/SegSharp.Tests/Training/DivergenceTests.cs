@@ -25,17 +25,13 @@ public class DivergenceTests
     }
 
     /// <summary>Poisons the data after a given step; with workers=0 the next batch is built after that.</summary>
-    private sealed class PoisonAfter(PoisonedShapes data, long step) : ITrainingObserver
+    private sealed class PoisonAfter(PoisonedShapes data, long step) : ITrainingHook
     {
         private long _steps;
-        public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
-        public void EpochStarted(int epoch, int batches, int startBatch) { }
-        public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
+        public void StepCompleted(ITrainingView run, StepReport report)
         {
             if (++_steps == step) data.Poisoned = true;
         }
-        public void EpochCompleted(EpochRecord record, bool improved) { }
-        public void Message(string text) { }
     }
 
     [Fact]
@@ -44,7 +40,7 @@ public class DivergenceTests
         string folder = TestPaths.TempFolder("diverge");
         var config = TinyRun.Config(folder, "data.workers=0", "train.checkpoint_every=3");
         var data = new PoisonedShapes();
-        var error = Assert.Throws<SegSharpException>(() => new Trainer(config, new PoisonAfter(data, 5), data).Run());
+        var error = Assert.Throws<SegSharpException>(() => TinyRun.Trainer(config, new[] { new PoisonAfter(data, 5) }, data).Run());
         Assert.StartsWith("Training diverged: the loss is NaN at epoch 2, step 6 (batch 1).", error.Message);
         Assert.Contains("last.ckpt", error.Message);
         var state = Checkpoint.Parse(File.ReadAllBytes(new RunDirectory(folder).Checkpoints.LastPath)).State;

@@ -25,7 +25,7 @@ public class IsbiEndToEndTests
     {
         string folder = TestPaths.TempFolder("isbi");
         var config = SegSharp.Configuration.SegSharpConfig.Load(TestPaths.Config("isbi-unet.yaml"), Short.Append($"output.dir={folder}").ToList());
-        var result = new Trainer(config, new RecordingObserver()).Run();
+        var result = TinyRun.Trainer(config).Run();
 
         // Baselines from the validation masks alone: predicting "cell" everywhere, or "membrane" everywhere.
         var dataset = new FolderDataset(DatasetDescription.Load(TestPaths.IsbiDescription));

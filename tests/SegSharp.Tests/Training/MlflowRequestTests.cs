@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using SegSharp.Configuration;
-using SegSharp.Training.Tracking;
+using SegSharp.Tracking;
 
 namespace SegSharp.Tests.Training;
 
@@ -19,7 +19,7 @@ public class MlflowRequestTests
             Params = Enumerable.Range(0, 250).Select(i => new MlflowTag($"p{i}", $"{i}")).ToList(),
             Tags = Enumerable.Range(0, 120).Select(i => new MlflowTag($"t{i}", "x")).ToList(),
         };
-        var requests = MlflowTracker.Requests(operation).ToList();
+        var requests = MlflowSender.Requests(operation).ToList();
         Assert.All(requests, r =>
         {
             Assert.True(r.Metrics.Length <= 1000 && r.Params.Length <= 100 && r.Tags.Length <= 100);
@@ -115,27 +115,37 @@ public class MlflowRequestTests
     }
 
     [Fact]
-    public void Credentials_come_from_MLflow_s_environment_variables()
+    public void Credentials_come_from_MLflow_s_environment_variables_resolved_into_the_tracking_config()
     {
         using var server = new HostileHttpServer(HostileHttpServer.Behaviours.Unavailable);
-        try
-        {
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", "secret-token");
-            using (var store = new MlflowRestStore(server.Uri)) Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
-            Assert.Equal("Bearer secret-token", Assert.Single(server.Authorizations));
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", null);
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_USERNAME", "ann");
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD", "pw");
-            while (server.Authorizations.TryDequeue(out _)) { }
-            using (var store = new MlflowRestStore(server.Uri)) Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
-            Assert.Equal("Basic " + Convert.ToBase64String("ann:pw"u8.ToArray()), Assert.Single(server.Authorizations));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_TOKEN", null);
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_USERNAME", null);
-            Environment.SetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD", null);
-        }
+        var tracking = SegSharpConfig.Load(null, new[] { $"tracking.mlflow.uri={server.Uri}" }).Tracking;
+        var token = new Dictionary<string, string> { ["MLFLOW_TRACKING_TOKEN"] = "secret-token", ["MLFLOW_TRACKING_USERNAME"] = "ignored" };
+        using (var store = MlflowTracker.CreateStore(tracking.WithEnvironment(token.GetValueOrDefault)))
+            Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
+        Assert.Equal("Bearer secret-token", Assert.Single(server.Authorizations));
+        while (server.Authorizations.TryDequeue(out _)) { }
+        var basic = new Dictionary<string, string> { ["MLFLOW_TRACKING_USERNAME"] = "ann", ["MLFLOW_TRACKING_PASSWORD"] = "pw" };
+        using (var store = MlflowTracker.CreateStore(tracking.WithEnvironment(basic.GetValueOrDefault)))
+            Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
+        Assert.Equal("Basic " + Convert.ToBase64String("ann:pw"u8.ToArray()), Assert.Single(server.Authorizations));
+        // Without the variables there is no header; the library itself reads no environment variable.
+        while (server.Authorizations.TryDequeue(out _)) { }
+        using (var store = MlflowTracker.CreateStore(tracking)) Assert.ThrowsAny<Exception>(() => store.EndRun("r", "FINISHED", 1));
+        Assert.Null(Assert.Single(server.Authorizations));
+    }
+
+    [Fact]
+    public void The_config_wins_over_MLflow_s_environment_variables_which_fill_only_what_it_leaves_empty()
+    {
+        var environment = new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = "http://env:5000", ["MLFLOW_EXPERIMENT_NAME"] = "from-env" };
+        var empty = SegSharpConfig.Load(null, Array.Empty<string>()).Tracking;
+        Assert.Equal("", empty.MlflowUri);
+        Assert.Equal("segsharp", empty.ExperimentOrDefault);
+        var filled = empty.WithEnvironment(environment.GetValueOrDefault);
+        Assert.Equal(("http://env:5000", "from-env"), (filled.MlflowUri, filled.ExperimentOrDefault));
+        var set = SegSharpConfig.Load(null, new[] { "tracking.mlflow.uri=http://config:1", "tracking.mlflow.experiment=mine" }).Tracking
+            .WithEnvironment(environment.GetValueOrDefault);
+        Assert.Equal(("http://config:1", "mine"), (set.MlflowUri, set.ExperimentOrDefault));
     }
 
     [Fact]

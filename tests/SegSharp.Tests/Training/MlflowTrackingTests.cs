@@ -4,7 +4,7 @@ using System.Text.Json;
 using SegSharp.Configuration;
 using SegSharp.Tests.Cli;
 using SegSharp.Training;
-using SegSharp.Training.Tracking;
+using SegSharp.Tracking;
 using SegSharp.Workflows;
 
 namespace SegSharp.Tests.Training;
@@ -30,8 +30,12 @@ public sealed class MlflowTrackingTests : IDisposable
         using var server = new MlflowServer();
         string run = Path.Combine(_root, "tracked");
         var config = TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}", "tracking.mlflow.experiment=segsharp-tests");
-        var observer = new RecordingObserver();
-        var outcome = TrainingWorkflow.Run(config, observer);
+        // The tracker never waits for the server; this test does, once, so that the run exists before the first checkpoint.
+        var observer = new RecordingHook(onStep: step =>
+        {
+            if (step == 1) WaitForRunId(run);
+        });
+        var outcome = TrainingWorkflow.Run(config, new[] { observer });
 
         Assert.DoesNotContain(observer.Messages, m => m.Contains("MLflow", StringComparison.Ordinal));
         string runId = Assert.Single(server.RunIds("segsharp-tests"));
@@ -87,15 +91,29 @@ public sealed class MlflowTrackingTests : IDisposable
 
         // The run directory and the final checkpoint name the MLflow run; nothing is left to send.
         Assert.Contains(runId, File.ReadAllText(Path.Combine(run, "mlflow.json")), StringComparison.Ordinal);
-        Assert.Equal(runId, Checkpoint.Parse(File.ReadAllBytes(Path.Combine(run, "checkpoints", "last.ckpt"))).State.TrackingRunId);
+        Assert.Equal(runId, Checkpoint.Parse(File.ReadAllBytes(Path.Combine(run, "checkpoints", "last.ckpt"))).State.HookEntries["mlflow.run_id"]);
+        Assert.Equal(runId, Checkpoint.Parse(File.ReadAllBytes(Path.Combine(run, "checkpoints", "best.ckpt"))).State.HookEntries["mlflow.run_id"]);
         Assert.Equal("", File.ReadAllText(Path.Combine(run, "mlflow-outbox.jsonl")));
 
         // Starting the finished run again sends nothing: no request reaches the server, its end time stays.
         int requests = Requests(server);
         TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}", "tracking.mlflow.experiment=segsharp-tests"),
-            new RecordingObserver(), evaluate: false);
+            new[] { new RecordingHook() }, evaluate: false);
         Assert.Equal(requests, Requests(server));
         Assert.Equal(logged.EndTime, server.Run(runId).EndTime);
+    }
+
+    private static void WaitForRunId(string run)
+    {
+        string state = Path.Combine(run, "mlflow.json");
+        var clock = Stopwatch.StartNew();
+        bool Named()
+        {
+            if (!File.Exists(state)) return false;
+            using var json = JsonDocument.Parse(File.ReadAllText(state));
+            return json.RootElement.TryGetProperty("run_id", out var id) && id.ValueKind == JsonValueKind.String;
+        }
+        while (!Named() && clock.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(20);
     }
 
     [Fact]
@@ -106,13 +124,13 @@ public sealed class MlflowTrackingTests : IDisposable
         string[] tracking = { $"tracking.mlflow.uri={server.Uri}" };
         using (var cancel = new CancellationTokenSource())
         {
-            var interrupted = TrainingWorkflow.Run(TinyRun.Config(run, tracking), new RecordingObserver(cancel, cancelAtStep: 6), stop: cancel.Token);
+            var interrupted = TrainingWorkflow.Run(TinyRun.Config(run, tracking), new[] { new RecordingHook(cancel, cancelAtStep: 6) }, stop: cancel.Token);
             Assert.True(interrupted.Training.Interrupted);
         }
         string runId = Assert.Single(server.RunIds("segsharp"));
         Assert.Equal("KILLED", server.Run(runId).Status);
 
-        TrainingWorkflow.Run(TinyRun.Config(run, tracking), new RecordingObserver());
+        TrainingWorkflow.Run(TinyRun.Config(run, tracking), new[] { new RecordingHook() });
         Assert.Equal(runId, Assert.Single(server.RunIds("segsharp")));
         Assert.Equal("FINISHED", server.Run(runId).Status);
         Assert.Equal(new long[] { 4, 8, 12 }, server.History(runId, "val_mean_iou").Select(v => v.Step));
@@ -124,12 +142,12 @@ public sealed class MlflowTrackingTests : IDisposable
     {
         using var server = new MlflowServer();
         string run = Path.Combine(_root, "outage");
-        var observer = new RecordingObserver(onStep: step =>
+        var observer = new RecordingHook(onStep: step =>
         {
             if (step == 3) server.Stop();
             if (step == 9) server.Start();
         });
-        var outcome = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}"), observer, evaluate: false);
+        var outcome = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={server.Uri}"), new[] { observer }, evaluate: false);
         Assert.False(outcome.Training.Interrupted);
         Assert.Single(observer.Messages, m => m.Contains("is not answering", StringComparison.Ordinal));
         string runId = Assert.Single(server.RunIds("segsharp"));
@@ -144,12 +162,12 @@ public sealed class MlflowTrackingTests : IDisposable
         int port = MlflowServer.FreePort();
         string run = Path.Combine(_root, "offline");
         string uri = $"http://127.0.0.1:{port}";
-        var observer = new RecordingObserver();
+        var observer = new RecordingHook();
         var clock = Stopwatch.StartNew();
-        var offline = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={uri}"), observer, evaluate: false);
+        var offline = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={uri}"), new[] { observer }, evaluate: false);
         var tracked = clock.Elapsed;
         clock.Restart();
-        TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "untracked")), new RecordingObserver(), evaluate: false);
+        TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "untracked")), new[] { new RecordingHook() }, evaluate: false);
         var untracked = clock.Elapsed;
         Assert.False(offline.Training.Interrupted);
         // flush_seconds is 30 by default: a refused connection must not make the end wait for it.
@@ -160,7 +178,7 @@ public sealed class MlflowTrackingTests : IDisposable
 
         // The server comes up on that port; starting the finished run again sends what was kept, once.
         using var server = new MlflowServer(port: port);
-        TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={uri}"), new RecordingObserver(), evaluate: false);
+        TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri={uri}"), new[] { new RecordingHook() }, evaluate: false);
         string runId = Assert.Single(server.RunIds("segsharp"));
         Assert.Equal("FINISHED", server.Run(runId).Status);
         Assert.Equal(new long[] { 4, 8, 12 }, server.History(runId, "val_mean_iou").Select(v => v.Step));
@@ -214,9 +232,9 @@ public sealed class MlflowTrackingTests : IDisposable
             "tls" => html.Uri.Replace("http://", "https://", StringComparison.Ordinal),
             _ => target,
         };
-        var observer = new RecordingObserver();
+        var observer = new RecordingHook();
         long before = GC.GetTotalAllocatedBytes();
-        var outcome = TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "hostile"), $"tracking.mlflow.uri={uri}"), observer, evaluate: false);
+        var outcome = TrainingWorkflow.Run(TinyRun.Config(Path.Combine(_root, "hostile"), $"tracking.mlflow.uri={uri}"), new[] { observer }, evaluate: false);
         Assert.False(outcome.Training.Interrupted);
         Assert.Equal(3, outcome.Training.State.History.Count);
         var warnings = observer.Messages.Where(m => m.Contains("MLflow", StringComparison.Ordinal)).ToList();
@@ -238,7 +256,7 @@ public sealed class MlflowTrackingTests : IDisposable
         string store = Path.Combine(_root, "mlruns");
         string run = Path.Combine(_root, "filed");
         var outcome = TrainingWorkflow.Run(TinyRun.Config(run, $"tracking.mlflow.uri=file:{store}", "tracking.mlflow.experiment=shapes study"),
-            new RecordingObserver());
+            new[] { new RecordingHook() });
 
         // MLflow's own client (MlflowClient on the file store), not a reading of the layout by this test.
         string script = """
@@ -288,7 +306,7 @@ public sealed class MlflowTrackingTests : IDisposable
             .Append(new MlflowTag("fixed", "2"))                        // params cannot change
             .ToArray();
         var refused = new List<(string Kind, string Key)>();
-        MlflowTracker.LogSplitting(store, runId, (Array.Empty<MlflowMetric>(), parameters, Array.Empty<MlflowTag>()),
+        MlflowSender.LogSplitting(store, runId, (Array.Empty<MlflowMetric>(), parameters, Array.Empty<MlflowTag>()),
             (kind, key, _) => refused.Add((kind, key)));
         Assert.Equal(new[] { ("param", "bad[key]"), ("param", "fixed") }, refused);
         var logged = server.Run(runId).Params;
@@ -301,7 +319,7 @@ public sealed class MlflowTrackingTests : IDisposable
     public void An_unknown_tracking_uri_is_refused_with_the_forms_that_work()
     {
         var config = TinyRun.Config(Path.Combine(_root, "bad"), "tracking.mlflow.uri=ftp://example.org/mlruns");
-        var error = Assert.Throws<SegSharpException>(() => TrainingWorkflow.Run(config, new RecordingObserver()));
+        var error = Assert.Throws<SegSharpException>(() => TrainingWorkflow.Run(config, new[] { new RecordingHook() }));
         Assert.Contains("'ftp://example.org/mlruns'", error.Message, StringComparison.Ordinal);
         Assert.Contains("file:./mlruns", error.Message, StringComparison.Ordinal);
     }

@@ -25,10 +25,10 @@ public class ReproducibilityTests
     {
         string folder = TestPaths.TempFolder("interrupt");
         using var cancel = new CancellationTokenSource();
-        var first = TinyRun.Train(folder, new RecordingObserver(cancel, cancelAtStep: 6), cancel.Token);
+        var first = TinyRun.Train(folder, new RecordingHook(cancel, cancelAtStep: 6), cancel.Token);
         Assert.True(first.Interrupted);
         Assert.Equal(6, first.State.GlobalStep);
-        var observer = new RecordingObserver();
+        var observer = new RecordingHook();
         var resumed = TinyRun.Train(folder, observer);
         Assert.Contains(observer.Messages, m => m.StartsWith("Resuming from", StringComparison.Ordinal) && m.Contains("step 6"));
         Assert.Equal(Reference.Value, resumed.WeightsHash);
@@ -40,11 +40,11 @@ public class ReproducibilityTests
     {
         string folder = TestPaths.TempFolder("corrupt");
         using var cancel = new CancellationTokenSource();
-        TinyRun.Train(folder, new RecordingObserver(cancel, cancelAtStep: 7), cancel.Token, "train.checkpoint_every=1");
+        TinyRun.Train(folder, new RecordingHook(cancel, cancelAtStep: 7), cancel.Token, "train.checkpoint_every=1");
         var store = new RunDirectory(folder).Checkpoints;
         var bytes = File.ReadAllBytes(store.LastPath);
         File.WriteAllBytes(store.LastPath, bytes.AsSpan(0, bytes.Length / 2).ToArray());
-        var observer = new RecordingObserver();
+        var observer = new RecordingHook();
         var resumed = TinyRun.Train(folder, observer, default, "train.checkpoint_every=1");
         Assert.Contains(observer.Messages, m => m.Contains("last.ckpt' is unusable: checksum mismatch", StringComparison.Ordinal));
         Assert.Contains(observer.Messages, m => m.StartsWith("Resuming from", StringComparison.Ordinal) && m.Contains("previous.ckpt") && m.Contains("step 6"));

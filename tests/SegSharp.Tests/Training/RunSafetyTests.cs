@@ -66,7 +66,7 @@ public class RunSafetyTests
         File.Delete(run.File("summary.json"));
         File.WriteAllText(run.File("summary.json.tmp"), "{ half");
         File.WriteAllText(run.Checkpoints.LastPath + ".tmp", "half a checkpoint");
-        var observer = new RecordingObserver();
+        var observer = new RecordingHook();
         var again = TinyRun.Train(folder, observer);
         Assert.Contains(observer.Messages, m => m.Contains("already finished", StringComparison.Ordinal));
         Assert.Equal(first.WeightsHash, again.WeightsHash);
@@ -80,7 +80,7 @@ public class RunSafetyTests
     {
         string folder = TestPaths.TempFolder("neutral-change");
         using var cancel = new CancellationTokenSource();
-        Assert.True(TinyRun.Train(folder, new RecordingObserver(cancel, cancelAtStep: 5), cancel.Token).Interrupted);
+        Assert.True(TinyRun.Train(folder, new RecordingHook(cancel, cancelAtStep: 5), cancel.Token).Interrupted);
         var resumed = TinyRun.Train(folder, extra: new[] { "data.workers=0", "data.prefetch=1", "evaluation.samples=1", "train.checkpoint_every=2" });
         Assert.Equal(Uninterrupted.Value, resumed.WeightsHash);
     }
@@ -90,7 +90,7 @@ public class RunSafetyTests
     {
         string folder = TestPaths.TempFolder("weight-change");
         using var cancel = new CancellationTokenSource();
-        TinyRun.Train(folder, new RecordingObserver(cancel, cancelAtStep: 3), cancel.Token);
+        TinyRun.Train(folder, new RecordingHook(cancel, cancelAtStep: 3), cancel.Token);
         var error = Assert.Throws<SegSharpException>(() => TinyRun.Train(folder, extra: new[] { "optimizer.lr=0.01", "train.seed=9" }));
         Assert.Contains("holds a checkpoint trained with other settings: optimizer.lr 0.003 → 0.01, train.seed 5 → 9.", error.Message);
         Assert.Contains("without changing those keys), or train into another output.dir.", error.Message);
@@ -108,7 +108,7 @@ public class RunSafetyTests
         string folder = TestPaths.TempFolder("changing-run");
         string[] settings = { $"data.dataset={yaml}", "transforms.train=[]", "model.input_policy=pad" };
         using var cancel = new CancellationTokenSource();
-        var observer = new RecordingObserver(cancel, cancelAtStep: 2);
+        var observer = new RecordingHook(cancel, cancelAtStep: 2);
         TinyRun.Train(folder, observer, cancel.Token, settings);
         Assert.Contains(observer.Messages, m => m.StartsWith("Skipping 1 file(s) without a partner of the same stem (first: ", StringComparison.Ordinal));
 
@@ -118,8 +118,8 @@ public class RunSafetyTests
             "resuming would train", error.Message);
         Assert.Contains("--allow-data-change", error.Message);
 
-        var allowed = new RecordingObserver();
-        var resumed = new Trainer(TinyRun.Config(folder, settings), allowed, allowDataChange: true).Run();
+        var allowed = new RecordingHook();
+        var resumed = TinyRun.Trainer(TinyRun.Config(folder, settings), new[] { allowed }, allowDataChange: true).Run();
         Assert.False(resumed.Interrupted);
         Assert.Contains(allowed.Messages, m => m.StartsWith("warning: The dataset 'fixture' changed", StringComparison.Ordinal));
         Assert.Contains("continued with --allow-data-change", File.ReadAllText(Path.Combine(folder, "warnings.txt")));

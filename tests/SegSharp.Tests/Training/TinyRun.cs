@@ -16,12 +16,20 @@ public static class TinyRun
     public static SegSharpConfig Config(string output, params string[] extra) =>
         SegSharpConfig.Load(null, Overrides.Concat(new[] { $"output.dir={output}" }).Concat(extra).ToList());
 
-    public static TrainingResult Train(string output, ITrainingObserver? observer = null, CancellationToken stop = default, params string[] extra) =>
-        new Trainer(Config(output, extra), observer ?? new RecordingObserver()).Run(stop);
+    public static TrainingResult Train(string output, RecordingHook? hook = null, CancellationToken stop = default, params string[] extra) =>
+        Trainer(Config(output, extra), new[] { hook ?? new RecordingHook() }).Run(stop);
+
+    /// <summary>A trainer as the training workflow builds one: the process policy (threads, deterministic algorithms) applied first.</summary>
+    public static Trainer Trainer(SegSharpConfig config, IEnumerable<ITrainingHook>? hooks = null, SegSharp.Data.ISegmentationDataset? dataset = null,
+        bool allowDataChange = false, SegSharp.Runtime.ICollective? collective = null)
+    {
+        SegSharp.Runtime.ProcessPolicy.Apply(config.Train.Threads, collective);
+        return new Trainer(config, hooks, dataset, allowDataChange, collective);
+    }
 }
 
 /// <summary>Records what the trainer reports; can cancel after a given step.</summary>
-public sealed class RecordingObserver : ITrainingObserver
+public sealed class RecordingHook : ITrainingHook
 {
     private readonly CancellationTokenSource? _cancel;
     private readonly long _cancelAtStep;
@@ -29,7 +37,7 @@ public sealed class RecordingObserver : ITrainingObserver
     private long _steps;
 
     /// <param name="onStep">Called on the training thread after each step with the step's number (1-based).</param>
-    public RecordingObserver(CancellationTokenSource? cancel = null, long cancelAtStep = -1, Action<long>? onStep = null)
+    public RecordingHook(CancellationTokenSource? cancel = null, long cancelAtStep = -1, Action<long>? onStep = null)
     {
         _cancel = cancel;
         _cancelAtStep = cancelAtStep;
@@ -39,17 +47,13 @@ public sealed class RecordingObserver : ITrainingObserver
     public List<string> Messages { get; } = new();
     public List<EpochRecord> Epochs { get; } = new();
 
-    public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
-
-    public void EpochStarted(int epoch, int batches, int startBatch) { }
-
-    public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
+    public void StepCompleted(ITrainingView run, StepReport step)
     {
         if (++_steps == _cancelAtStep) _cancel?.Cancel();
         _onStep?.Invoke(_steps);
     }
 
-    public void EpochCompleted(EpochRecord record, bool improved) => Epochs.Add(record);
+    public void EpochCompleted(ITrainingView run, EpochOutcome epoch) => Epochs.Add(epoch.Record);
 
     /// <summary>Messages may come from background threads (the MLflow sender).</summary>
     public void Message(string text)

@@ -13,7 +13,7 @@ public class ExportTests
     private sealed class InitialWeights : ITrainingHook
     {
         public string? Hash { get; private set; }
-        public void RunStarted(TrainingSession session) => Hash = Checkpoint.WeightsHash(session.Model);
+        public void RunStarted(ITrainingView run) => Hash = Checkpoint.WeightsHash(run.Parts.Model);
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public class ExportTests
 
         var initial = new InitialWeights();
         var config = TinyRun.Config(TestPaths.TempFolder("from-file"), $"model.init_weights={file}", "train.epochs=1");
-        new Trainer(config, new RecordingObserver(), hooks: new[] { initial }).Run();
+        TinyRun.Trainer(config, new ITrainingHook[] { initial }).Run();
         Assert.Equal(trained.WeightsHash, initial.Hash);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using SegSharp.Configuration;
 using SegSharp.Data;
 using SegSharp.Inference;
 using SegSharp.Tests.Training;
@@ -94,7 +95,7 @@ public class StandaloneModelTests
         Assert.Equal(ClassPalette.Default(2).Select(b => (int)b), card.Classes[2].Color);
         Assert.Equal(3, card.InputChannels);
         Assert.Equal(255, card.IgnoreIndex);
-        var normalize = Assert.Single(card.Preprocessing);
+        var normalize = Assert.IsType<NormalizeSpec>(Assert.Single(card.Preprocessing));
         Assert.Equal(new[] { 0.4 }, normalize.Mean);
         Assert.Equal(new[] { 0.3 }, normalize.Std);
         Assert.Equal(4, card.Stride); // depth 2
@@ -183,7 +184,7 @@ public class StandaloneModelTests
             "train.iters_per_epoch=10", "optimizer.lr=0.01",
             "transforms.train=[{ name: hflip, p: 0.5 }, { name: normalize, mean: [0.4], std: [0.3] }]",
             "transforms.val=[{ name: normalize, mean: [0.4], std: [0.3] }]");
-        var result = new Trainer(config, new RecordingObserver()).Run();
+        var result = TinyRun.Trainer(config).Run();
         Assert.True(File.Exists(result.Run.Checkpoints.BestPath));
         return (data, run);
     }

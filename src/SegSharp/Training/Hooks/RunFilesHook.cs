@@ -11,42 +11,19 @@ namespace SegSharp.Training.Hooks;
 internal sealed class RunFilesHook : ITrainingHook
 {
     /// <summary>A fresh run writes all three; a resumed run re-creates only what is missing (a kill can lose a file).</summary>
-    public void RunStarted(TrainingSession session)
+    public void RunStarted(ITrainingView view)
     {
-        var run = session.Run;
-        bool fresh = session.ResumedFrom is null;
-        var config = session.Config;
-        var description = session.Description;
-        var split = session.Split;
+        var parts = view.Parts;
+        var run = parts.Run;
+        bool fresh = view.ResumedFrom is null;
+        var config = parts.Config;
         if (fresh || !File.Exists(run.ConfigPath))
             run.WriteText(RunDirectory.ConfigFile, $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
-        if (fresh || !File.Exists(run.File(RunDirectory.EnvironmentFile)))
-        {
-            var environment = RunEnvironment.Capture(session.Threads, session.Collective);
-            run.WriteJson(RunDirectory.EnvironmentFile, new { environment, determinism = environment.DeterminismCaveats() });
-        }
-        if (!fresh && File.Exists(run.File(RunDirectory.DatasetFile))) return;
-        run.WriteJson(RunDirectory.DatasetFile, new
-        {
-            description.Name, source = description.SourcePath, classes = session.ClassNames, description.IgnoreIndex,
-            content_sha256 = session.DatasetSha256,
-            train = Enumerable.Range(0, split.Train.Count).Select(split.Train.NameOf),
-            validation = Enumerable.Range(0, split.Validation.Count).Select(split.Validation.NameOf),
-        });
+        if (fresh || !File.Exists(run.File(RunDirectory.EnvironmentFile))) run.Write(EnvironmentInfo.Capture(parts.Threads, parts.Collective));
+        if (fresh || !File.Exists(run.File(RunDirectory.DatasetFile))) run.Write(DatasetManifest.Of(parts));
     }
 
-    public void EpochCompleted(TrainingSession session, EpochReport epoch) =>
-        session.Run.WriteMetrics(session.State.History, session.ClassNames);
+    public void EpochCompleted(ITrainingView run, EpochOutcome epoch) => run.Run.WriteMetrics(run.State.History, run.Parts.ClassNames);
 
-    public void RunFinished(TrainingSession session, TrainingResult result)
-    {
-        var state = result.State;
-        session.Run.WriteJson(RunDirectory.SummaryFile, new
-        {
-            finished = true, stopped_early = result.StoppedEarly, epochs = state.Epoch, steps = state.GlobalStep, weights_sha256 = result.WeightsHash,
-            best_metric = session.Config.Train.BestMetric, best_epoch = state.BestEpoch + 1,
-            best_value = double.IsFinite(state.BestValue) ? (double?)Math.Abs(state.BestValue) : null,
-            final = state.History.LastOrDefault(), train_seconds = state.History.Sum(h => h.Seconds),
-        });
-    }
+    public void RunFinished(ITrainingView run, TrainingResult result) => run.Run.Write(RunSummary.Of(result, run.Config.Train.BestMetric));
 }

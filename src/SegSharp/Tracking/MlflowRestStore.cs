@@ -4,14 +4,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace SegSharp.Training.Tracking;
+namespace SegSharp.Tracking;
 
 /// <summary>
 /// An MLflow tracking server through its REST API 2.0 (the endpoints MLflow 2.x and 3.x serve under /api/2.0/mlflow):
 /// experiments/get-by-name and experiments/create, runs/create, runs/get, runs/log-batch, runs/update, and artifact upload
 /// through the server's artifact proxy (PUT /api/2.0/mlflow-artifacts/artifacts/...) for runs whose artifact location is
-/// <c>mlflow-artifacts:/...</c>. Credentials come from MLFLOW_TRACKING_TOKEN (bearer) or MLFLOW_TRACKING_USERNAME and
-/// MLFLOW_TRACKING_PASSWORD (basic), as MLflow's own clients read them.
+/// <c>mlflow-artifacts:/...</c>. Credentials: a bearer token, else basic authentication (the command line takes them from
+/// MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, <see cref="Configuration.TrackingConfig.WithEnvironment"/>).
 /// </summary>
 public sealed class MlflowRestStore : IMlflowStore
 {
@@ -20,15 +20,17 @@ public sealed class MlflowRestStore : IMlflowStore
 
     private readonly HttpClient _http;
 
-    public MlflowRestStore(string uri, TimeSpan? timeout = null)
+    /// <param name="token">A bearer token; empty for none.</param>
+    /// <param name="user">Basic authentication's user, used without a token; empty for none.</param>
+    public MlflowRestStore(string uri, TimeSpan? timeout = null, string token = "", string user = "", string password = "")
     {
         Uri = uri.TrimEnd('/');
         _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(10) };
-        if (Environment.GetEnvironmentVariable("MLFLOW_TRACKING_TOKEN") is { Length: > 0 } token)
+        if (token.Length > 0)
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        else if (Environment.GetEnvironmentVariable("MLFLOW_TRACKING_USERNAME") is { Length: > 0 } user)
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{Environment.GetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD")}")));
+        else if (user.Length > 0)
+            _http.DefaultRequestHeaders.Authorization =
+                new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
     }
 
     public string Uri { get; }

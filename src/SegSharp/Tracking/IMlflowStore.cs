@@ -1,4 +1,4 @@
-namespace SegSharp.Training.Tracking;
+namespace SegSharp.Tracking;
 
 /// <summary>Where MLflow data goes: a tracking server's REST API or MLflow's file-store layout.</summary>
 public interface IMlflowStore : IDisposable

@@ -7,9 +7,10 @@ namespace SegSharp.Cli;
 /// <summary>
 /// Shows training progress: with a terminal, a live bar per epoch (loss, LR, images/s, ETA) and a summary line per
 /// epoch; otherwise (pipes, CI, --quiet) plain lines only, and under mpirun (whose output forwarding cannot redraw a
-/// bar) also a plain progress line at most every <c>progressEvery</c>.
+/// bar) also a plain progress line at most every <c>progressEvery</c>. It is a training hook like any other, so the console
+/// hears the run in the trainer's own vocabulary.
 /// </summary>
-public sealed class ConsoleTrainingObserver : ITrainingObserver
+public sealed class ConsoleTrainingHook : ITrainingHook
 {
     private readonly ProgressContext? _progress;
     private ProgressTask? _task;
@@ -19,20 +20,21 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     private int _epochs, _epochStartBatch;
 
     /// <param name="progressEvery">Without a live bar, print a progress line at most this often (null: epoch lines only).</param>
-    public ConsoleTrainingObserver(ProgressContext? progress, TimeSpan? progressEvery = null)
+    public ConsoleTrainingHook(ProgressContext? progress, TimeSpan? progressEvery = null)
     {
         _progress = progress;
         _progressEvery = progressEvery;
     }
 
-    public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory)
+    public void RunStarted(ITrainingView run)
     {
-        _epochs = epochs;
-        Line($"training: {epochs} epochs x {batchesPerEpoch} steps, run directory {runDirectory}");
+        _epochs = run.Config.Train.Epochs;
+        Line($"training: {_epochs} epochs x {run.Parts.StepsPerEpoch} steps, run directory {run.Run.Path}");
     }
 
-    public void EpochStarted(int epoch, int batches, int startBatch)
+    public void EpochStarted(ITrainingView run, int epoch)
     {
+        int batches = run.Parts.StepsPerEpoch, startBatch = run.State.NextBatch / run.Config.Train.Accumulate;
         _epochStartBatch = startBatch;
         _epochClock.Restart();
         if (_progress is null) return;
@@ -40,8 +42,9 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
         _task.Value = startBatch;
     }
 
-    public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond)
+    public void StepCompleted(ITrainingView run, StepReport step)
     {
+        var (epoch, batch, batches, loss, lr, imagesPerSecond) = (step.Epoch, step.Step, step.StepsPerEpoch, step.Loss, step.LR, step.ImagesPerSecond);
         if (_task is null)
         {
             if (_progressEvery is { } every && _sinceProgressLine.Elapsed >= every && batch < batches)
@@ -53,8 +56,9 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
             $"epoch {epoch + 1}/{_epochs}  loss {loss:F4}  lr {lr:0.###e0}  {imagesPerSecond:F1} img/s");
     }
 
-    public void EpochCompleted(EpochRecord r, bool improved)
+    public void EpochCompleted(ITrainingView run, EpochOutcome epoch)
     {
+        var (r, improved) = (epoch.Record, epoch.Improved);
         if (_task is not null) _task.StopTask();
         string validation = r.MeanDice is double dice
             ? string.Create(CultureInfo.InvariantCulture,
@@ -66,6 +70,22 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     }
 
     public void Message(string text) => Line(text);
+
+    public void Interrupted(ITrainingView run, bool atEpochEnd)
+    {
+        var state = run.State;
+        Line(atEpochEnd
+            ? $"Interrupted after epoch {state.Epoch}: checkpoint saved. Resume with: segsharp train --resume {run.Run.Path}"
+            : $"Interrupted: checkpoint saved at epoch {state.Epoch + 1}, step {state.GlobalStep}. Resume with: segsharp train --resume {run.Run.Path}");
+    }
+
+    public void RunFinished(ITrainingView run, TrainingResult result)
+    {
+        var train = run.Config.Train;
+        if (result.StoppedEarly)
+            Line($"Early stop: {Foundation.OptionNames<Configuration.BestMetric>.Name(train.BestMetric)} did not improve for {train.EarlyStopPatience} " +
+                $"validations (best at epoch {result.State.BestEpoch + 1}).");
+    }
 
     /// <summary>"epoch 2/10  step 40/100 (40%)  loss 0.3121  6.1 img/s  eta 1m12s".</summary>
     private void ProgressLine(int epoch, int batch, int batches, double loss, double imagesPerSecond)

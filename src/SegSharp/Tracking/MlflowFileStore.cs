@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using SegSharp.Foundation;
 
-namespace SegSharp.Training.Tracking;
+namespace SegSharp.Tracking;
 
 /// <summary>
 /// MLflow's file-store layout (<c>mlflow ui --backend-store-uri file:./mlruns</c>): <c>ROOT/EXPERIMENT_ID/meta.yaml</c>,

@@ -1,4 +1,4 @@
-namespace SegSharp.Training.Tracking;
+namespace SegSharp.Tracking;
 
 /// <summary>A key and a value (params and tags).</summary>
 public sealed record MlflowTag(string Key, string Value);

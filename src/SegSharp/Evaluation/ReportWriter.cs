@@ -10,13 +10,13 @@ namespace SegSharp.Evaluation;
 /// (loss.png, miou.png, lr.png from the run's metrics log) and report.html, one self-contained page with every
 /// image inlined, readable offline.
 /// </summary>
-public static class EvaluationReport
+public static class ReportWriter
 {
     public const string EmptyClassPolicy =
         "A class absent from both ground truth and prediction has no IoU or Dice and is excluded from the means (never NaN, never counted as 1 or 0).";
 
     /// <param name="curves">Training curves to draw (none when the model's run folder is not at hand).</param>
-    public static string Write(string directory, EvaluationOutcome outcome, IReadOnlyList<ReportChart> curves, string title, string checkpoint)
+    public static string Write(string directory, EvaluatedSplit outcome, IReadOnlyList<ReportChart> curves, string title, string checkpoint)
     {
         Directory.CreateDirectory(directory);
         var overlays = Path.Combine(directory, "overlays");
@@ -26,7 +26,7 @@ public static class EvaluationReport
         AtomicFile.WriteAllText(Path.Combine(directory, "per_class.csv"), PerClassCsv(m));
         using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) OverlayRenderer.SavePng(confusion, Path.Combine(directory, "confusion.png"));
         foreach (var (kind, score, png) in outcome.Panels)
-            AtomicFile.WriteAllBytes(Path.Combine(overlays, $"{kind}-{Safe(score.Name)}.png"), png);
+            AtomicFile.WriteAllBytes(Path.Combine(overlays, $"{OptionNames<PanelKind>.Name(kind)}-{Safe(score.Name)}.png"), png);
         foreach (var curve in curves) AtomicFile.WriteAllBytes(Path.Combine(directory, curve.File), ChartImage.Png(curve));
         string html = Html(outcome, curves, title, checkpoint);
         string path = Path.Combine(directory, "report.html");
@@ -34,7 +34,7 @@ public static class EvaluationReport
         return path;
     }
 
-    private static void WriteMetricsJson(string path, EvaluationOutcome outcome, string checkpoint)
+    private static void WriteMetricsJson(string path, EvaluatedSplit outcome, string checkpoint)
     {
         var m = outcome.Result.Metrics;
         var json = new
@@ -63,7 +63,7 @@ public static class EvaluationReport
         return csv.ToString();
     }
 
-    private static string Html(EvaluationOutcome outcome, IReadOnlyList<ReportChart> curves, string title, string checkpoint)
+    private static string Html(EvaluatedSplit outcome, IReadOnlyList<ReportChart> curves, string title, string checkpoint)
     {
         var m = outcome.Result.Metrics;
         var h = new StringBuilder();
@@ -115,11 +115,11 @@ public static class EvaluationReport
             h.Append("<h2>Training curves</h2>");
             foreach (var curve in curves) h.Append("<figure>").Append(LineChart.Svg(curve.Title, "epoch", curve.Series, curve.BestEpoch)).Append("</figure>");
         }
-        foreach (var kind in new[] { "sample", "worst" })
+        foreach (var kind in Enum.GetValues<PanelKind>())
         {
             var panels = outcome.Panels.Where(p => p.Kind == kind).ToList();
             if (panels.Count == 0) continue;
-            h.Append(kind == "sample" ? "<h2>Sample predictions</h2>" : "<h2>Worst images by IoU</h2>");
+            h.Append(kind switch { PanelKind.Sample => "<h2>Sample predictions</h2>", PanelKind.Worst => "<h2>Worst images by IoU</h2>" });
             h.Append("<p class=\"note\">Each row: image | ground truth | prediction | errors (green right, red wrong, grey ignored).</p>");
             foreach (var (_, score, png) in panels)
                 h.Append(Img(png, score.Name, string.Create(CultureInfo.InvariantCulture,

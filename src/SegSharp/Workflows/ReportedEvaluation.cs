@@ -3,4 +3,4 @@ using SegSharp.Evaluation;
 namespace SegSharp.Workflows;
 
 /// <summary>What an evaluation measured and where its report.html is.</summary>
-public sealed record EvaluationSummary(EvaluationOutcome Outcome, string ReportPath);
+public sealed record ReportedEvaluation(EvaluatedSplit Outcome, string ReportPath);

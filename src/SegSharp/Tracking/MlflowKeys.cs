@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SegSharp.Training.Tracking;
+namespace SegSharp.Tracking;
 
 /// <summary>
 /// The rule that turns SegSharp's names into MLflow keys, and back. MLflow accepts keys of letters, digits, '_', '-',
