@@ -23,6 +23,7 @@ public sealed class PackageTests : IDisposable
     public void The_tool_package_installs_and_trains_and_the_library_package_works_in_a_new_project()
     {
         string version = Version();
+        ForgetCachedBuilds(version);
         // scripts/pack.sh is what the release workflow runs.
         Run("bash", TestPaths.RepositoryRoot, Path.Combine(TestPaths.RepositoryRoot, "scripts", "pack.sh"), Feed);
         Assert.True(File.Exists(Path.Combine(Feed, $"SegSharp.{version}.nupkg")));
@@ -77,6 +78,23 @@ public sealed class PackageTests : IDisposable
         var output = Run("dotnet", consumer, "run", "-c", "Release", "--", Path.Combine(_root, "consumer-run"));
         Assert.Contains("trained 2 steps, weights", output, StringComparison.Ordinal);
         Assert.Contains("pretrained encoder beside the app: True", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every build packs the same version number, and NuGet's global packages folder answers a restore of a version it holds
+    /// without asking the feed: a package restored by an earlier run of this test would stand in for this build's. Those
+    /// entries (SegSharp's own packages only) are removed first.
+    /// </summary>
+    private static void ForgetCachedBuilds(string version)
+    {
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } set
+            ? set
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        foreach (var id in new[] { "segsharp", "segsharp.tool", "segsharp.tool.linux-x64" })
+        {
+            string cached = Path.Combine(packages, id, version);
+            if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+        }
     }
 
     /// <summary>The version both packages carry comes from Directory.Build.props alone.</summary>
