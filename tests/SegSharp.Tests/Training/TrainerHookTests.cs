@@ -18,9 +18,12 @@ public class TrainerHookTests
         public void EpochStarted(ITrainingView run, int epoch) => Events.Add($"epoch{epoch}");
         public void StepCompleted(ITrainingView run, StepReport step) => Events.Add($"step{step.Step}");
         // The built-in RunFilesHook has already written this epoch's line, and the trainer its checkpoint, when a caller's hook runs.
-        public void EpochCompleted(ITrainingView run, EpochOutcome epoch) =>
+        public void EpochCompleted(ITrainingView run, EpochOutcome epoch)
+        {
+            run.Run.Checkpoints.WaitForWrites(); // last.ckpt is written in the background; it is queued by now
             Events.Add($"completed:{run.State.History.Count}:{File.ReadAllLines(run.Run.File("metrics.jsonl")).Length}:" +
                 $"{(epoch.Record.MeanDice is null ? "-" : "validated")}:{Checkpoint.Parse(File.ReadAllBytes(run.Run.Checkpoints.LastPath)).State.Epoch}");
+        }
         public void Interrupted(ITrainingView run, bool atEpochEnd) => Events.Add("interrupted");
         public void RunFinished(ITrainingView run, TrainingResult result) => Events.Add("finished");
     }
