@@ -2,7 +2,7 @@ using SegSharp.Foundation;
 
 namespace SegSharp.Configuration;
 
-/// <summary>model.encoder: the DeepLabV3+ backbone.</summary>
+/// <summary>model.encoder: the backbone of the models that have one (<see cref="ModelConfig.HasEncoder"/>).</summary>
 public enum EncoderKind
 {
     [OptionName("resnet18")] ResNet18,

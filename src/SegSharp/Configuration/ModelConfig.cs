@@ -16,8 +16,22 @@ public sealed record ModelConfig
     /// <summary>U-Net only.</summary>
     public required UpsamplingKind Upsampling { get; init; }
 
-    /// <summary>DeepLabV3+ only.</summary>
+    /// <summary>The backbone of deeplabv3plus and fpn (<see cref="HasEncoder"/>).</summary>
     public required EncoderKind Encoder { get; init; }
+
+    /// <summary>Whether <see cref="Kind"/> is built on an encoder (and so takes encoder, encoder_weights, freeze_encoder_norm).</summary>
+    public bool HasEncoder => BuiltOnEncoder(Kind);
+
+    /// <summary>Whether models of <paramref name="kind"/> are built on an encoder.</summary>
+    public static bool BuiltOnEncoder(ModelKind kind) => kind switch
+    {
+        ModelKind.UNet => false,
+        ModelKind.DeepLabV3Plus or ModelKind.Fpn => true,
+    };
+
+    /// <summary>The names of the models with an encoder, for messages: "deeplabv3plus or fpn".</summary>
+    public static string EncoderModels =>
+        string.Join(" or ", Enum.GetValues<ModelKind>().Where(BuiltOnEncoder).Select(Foundation.OptionNames<ModelKind>.Name));
 
     public required InputPolicy InputPolicy { get; init; }
 
@@ -31,7 +45,7 @@ public sealed record ModelConfig
     /// </summary>
     public string? EncoderWeights { get; init; }
 
-    /// <summary>DeepLabV3+: keep the encoder's batch-norm statistics as loaded (eval mode) while training, as fine-tuning recipes do.</summary>
+    /// <summary>Models with an encoder: keep the encoder's batch-norm statistics as loaded (eval mode) while training, as fine-tuning recipes do.</summary>
     public bool FreezeEncoderNorm { get; init; }
 
     /// <summary>The ranges a config (and so a model card) may hold.</summary>
@@ -43,13 +57,13 @@ public sealed record ModelConfig
     internal static ModelConfig Read(ConfigSection s, string baseDirectory)
     {
         var config = ReadFields(s, baseDirectory);
-        if (config.EncoderWeights is not null && (config.Kind != ModelKind.DeepLabV3Plus || config.Norm != NormKind.Batch))
-            throw s.Error("encoder_weights", config.EncoderWeights, "a torchvision ResNet file only with name: deeplabv3plus and norm: batch");
+        if (config.EncoderWeights is not null && (!config.HasEncoder || config.Norm != NormKind.Batch))
+            throw s.Error("encoder_weights", config.EncoderWeights, $"a torchvision ResNet file only with name: {EncoderModels} and norm: batch");
         if (config.EncoderWeights == PretrainedWeights && config.Encoder != EncoderKind.MlnetResNet18)
             throw s.Error("encoder_weights", PretrainedWeights, $"'{PretrainedWeights}' only with encoder: mlnet-resnet18 (the one pretrained encoder " +
                 "available offline), or a torchvision state-dict file for resnet18/34/50");
-        if (config.FreezeEncoderNorm && (config.Kind != ModelKind.DeepLabV3Plus || config.Norm != NormKind.Batch))
-            throw s.Error("freeze_encoder_norm", "true", "true only with name: deeplabv3plus and norm: batch");
+        if (config.FreezeEncoderNorm && (!config.HasEncoder || config.Norm != NormKind.Batch))
+            throw s.Error("freeze_encoder_norm", "true", $"true only with name: {EncoderModels} and norm: batch");
         return config;
     }
 

@@ -7,4 +7,7 @@ public enum ModelKind
 {
     [OptionName("unet")] UNet,
     [OptionName("deeplabv3plus")] DeepLabV3Plus,
+
+    /// <summary>A feature pyramid network on a ResNet encoder (output stride 32).</summary>
+    [OptionName("fpn")] Fpn,
 }

@@ -111,15 +111,16 @@ public sealed record SegSharpConfig
         var lossTerms = root.Section("loss").Sections("terms", LossTermSpec.Example, "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
             .Select(LossTermSpec.Read).ToList();
         if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {Foundation.OptionNames<LossKind>.Choices}.");
-        if (model.Kind == ModelKind.DeepLabV3Plus && model.Encoder == EncoderKind.MlnetResNet18
+        if (model.HasEncoder && model.Encoder == EncoderKind.MlnetResNet18
             && train.Concat(validation).Any(t => t.Kind == TransformKind.Normalize))
             throw new ConfigException($"{source}: model.encoder mlnet-resnet18 normalises its input itself (pixels x 255 minus ML.NET's ImageNet " +
                 "channel means); remove the normalize step from transforms.train and transforms.val.");
         var optimizer = OptimizerConfig.Read(root.Section("optimizer"));
         var schedule = ScheduleConfig.Read(root.Section("schedule"));
         var trainConfig = TrainConfig.Read(root.Section("train"));
-        if (optimizer.EncoderLRFactor != 1 && model.Kind != ModelKind.DeepLabV3Plus)
-            throw new ConfigException($"{source}: optimizer.encoder_lr_factor applies to DeepLabV3+'s encoder; model.name is unet. Remove it.");
+        if (optimizer.EncoderLRFactor != 1 && !model.HasEncoder)
+            throw new ConfigException($"{source}: optimizer.encoder_lr_factor applies to the encoder of {ModelConfig.EncoderModels}; model.name " +
+                $"{Foundation.OptionNames<ModelKind>.Name(model.Kind)} has none. Remove it.");
         var evaluation = EvaluationConfig.Read(root.Section("evaluation"));
         var tracking = TrackingConfig.Read(root.Section("tracking"));
         var output = root.Section("output");

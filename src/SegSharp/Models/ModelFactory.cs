@@ -19,6 +19,7 @@ public static class ModelFactory
         {
             ModelKind.UNet => new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
             ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
+            ModelKind.Fpn => new Fpn(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
         };
     }
 
@@ -32,7 +33,8 @@ public static class ModelFactory
         if (config.EncoderWeights is { } weights)
         {
             var encoder = model.PretrainableEncoder ?? throw new SegSharpException($"model.encoder_weights '{weights}' needs a model with an encoder; " +
-                $"model.name {Foundation.OptionNames<ModelKind>.Name(config.Kind)} has none. Remove model.encoder_weights or use model.name deeplabv3plus.");
+                $"model.name {Foundation.OptionNames<ModelKind>.Name(config.Kind)} has none. Remove model.encoder_weights or use model.name " +
+                $"{ModelConfig.EncoderModels}.");
             if (config.Encoder == EncoderKind.MlnetResNet18)
                 MlnetResNet18Weights.LoadInto(encoder, weights == ModelConfig.PretrainedWeights ? MlnetResNet18Weights.BundledPath : weights);
             else TorchvisionResNet.LoadInto(encoder, config.Encoder, weights);

@@ -98,6 +98,11 @@ internal sealed class OnnxGraph
         Node("Resize", new[] { input, "", scales is null ? "" : Constant(scales, scales.Length), sizes ?? "" },
             Attribute("mode", "linear"), Attribute("coordinate_transformation_mode", "pytorch_half_pixel"));
 
+    /// <summary>2x nearest-neighbour upsampling as PyTorch's <c>interpolate(scale_factor=2, mode="nearest")</c>: output pixel i reads input i / 2.</summary>
+    public string Nearest2x(string input) =>
+        Node("Resize", new[] { input, "", Constant(new[] { 1f, 1f, 2f, 2f }, 4), "" },
+            Attribute("mode", "nearest"), Attribute("coordinate_transformation_mode", "asymmetric"), Attribute("nearest_mode", "floor"));
+
     /// <summary>The nodes of <paramref name="module"/> applied to <paramref name="input"/>; returns its output's name.</summary>
     public string Add(nn.Module module, string input) => module switch
     {
@@ -115,7 +120,8 @@ internal sealed class OnnxGraph
         Upsample upsample => AddUpsample(upsample, input),
         AdaptiveAvgPool2d pool when pool.output_size.All(s => s == 1) => Node("GlobalAveragePool", new[] { input }),
         _ => throw new SegSharpException($"ONNX export does not know the module type {module.GetType().Name} ('{module.GetName()}'); it would " +
-            "write a wrong graph, so it stops. Export supports the models SegSharp builds (unet, deeplabv3plus)."),
+            "write a wrong graph, so it stops. Export supports the models SegSharp builds (" +
+            $"{Foundation.OptionNames<Configuration.ModelKind>.Choices})."),
     };
 
     private string AddConvolution(Convolution convolution, string input)

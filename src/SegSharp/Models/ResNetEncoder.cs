@@ -55,6 +55,44 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
     public int LowLevelChannels { get; }
     public int HighChannels { get; }
 
+    /// <summary>
+    /// The channels of <see cref="Pyramid"/>'s five levels: the stem (stride 2), then layer1 to layer4 (strides 4, 8, 16 and
+    /// 32; 16 for the last when the encoder is dilated).
+    /// </summary>
+    public IReadOnlyList<int> PyramidChannels => new[] { 64, LowLevelChannels, LowLevelChannels * 2, LowLevelChannels * 4, HighChannels };
+
+    /// <summary>The five feature maps of <see cref="PyramidChannels"/>, for decoders that join every level (U-Net, FPN).</summary>
+    public Tensor[] Pyramid(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var stem = _stem.children().Cast<nn.Module<Tensor, Tensor>>().ToArray();
+        var x = _input is null ? input : _input.call(input);
+        for (int i = 0; i < stem.Length - 1; i++) x = stem[i].call(x);
+        var levels = new Tensor[5];
+        levels[0] = x;
+        levels[1] = _layer1.call(stem[^1].call(x));
+        levels[2] = _layer2.call(levels[1]);
+        levels[3] = _layer3.call(levels[2]);
+        levels[4] = _layer4.call(levels[3]);
+        foreach (var level in levels) level.MoveToOuterDisposeScope();
+        return levels;
+    }
+
+    /// <summary>The ONNX nodes of <see cref="Pyramid"/>; returns the names of its five levels.</summary>
+    internal string[] AddPyramidTo(OnnxGraph graph, string input)
+    {
+        var stem = _stem.children().ToArray();
+        string x = _input is null ? input : graph.Add(_input, input);
+        for (int i = 0; i < stem.Length - 1; i++) x = graph.Add(stem[i], x);
+        var levels = new string[5];
+        levels[0] = x;
+        levels[1] = graph.Add(_layer1, graph.Add(stem[^1], x));
+        levels[2] = graph.Add(_layer2, levels[1]);
+        levels[3] = graph.Add(_layer3, levels[2]);
+        levels[4] = graph.Add(_layer4, levels[3]);
+        return levels;
+    }
+
     public override (Tensor LowLevel, Tensor High) forward(Tensor input)
     {
         using var scope = NewDisposeScope();

@@ -58,7 +58,8 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
     /// a translation is refused by name instead of exported wrong.
     /// </summary>
     internal virtual string AddAlignedTo(OnnxGraph graph, string input) =>
-        throw new SegSharpException($"ONNX export does not know the model {GetName()}; it exports the models SegSharp builds (unet, deeplabv3plus).");
+        throw new SegSharpException($"ONNX export does not know the model {GetName()}; it exports the models SegSharp builds " +
+            $"({Foundation.OptionNames<Configuration.ModelKind>.Choices}).");
 
     /// <summary>
     /// <see cref="forward"/> as ONNX nodes for any input size: with input_policy pad the graph pads height and width

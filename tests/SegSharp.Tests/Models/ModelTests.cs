@@ -32,6 +32,7 @@ public class ModelTests
     [InlineData("unet", 37, 45)]
     [InlineData("unet", 32, 32)]
     [InlineData("deeplabv3plus", 50, 70)]
+    [InlineData("fpn", 50, 70)]
     public void Output_is_N_C_H_W_at_the_input_size_even_for_odd_sizes(string name, int height, int width)
     {
         using var model = ModelFactory.Create(Config(name, depth: 3, width: 8), 3, 5, 0);
@@ -70,6 +71,8 @@ public class ModelTests
     [InlineData("unet", "transpose", "batch")]
     [InlineData("unet", "bilinear", "group")]
     [InlineData("deeplabv3plus", "transpose", "batch")]
+    [InlineData("fpn", "transpose", "batch")]
+    [InlineData("fpn", "transpose", "group")]
     public void Gradients_reach_every_parameter(string name, string up, string norm)
     {
         using var model = ModelFactory.Create(Config(name, depth: 2, width: 8, norm: norm, up: up), 3, 3, 1);
@@ -105,6 +108,7 @@ public class ModelTests
     [Theory]
     [InlineData("unet")]
     [InlineData("deeplabv3plus")]
+    [InlineData("fpn")]
     public void Disposing_a_model_releases_every_parameter_and_buffer(string name)
     {
         var models = new[] { ModelFactory.Create(Config(name, depth: 2, width: 8, norm: "group"), 3, 3, 0), ModelFactory.Create(Config(name, depth: 2,

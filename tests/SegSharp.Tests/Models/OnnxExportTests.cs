@@ -31,6 +31,11 @@ public class OnnxExportTests(ITestOutputHelper output)
         new[] { "model.name=deeplabv3plus", "model.encoder=resnet50", "model.norm=group" },
         new[] { "model.name=deeplabv3plus", "model.encoder=resnet18", "model.norm=none" },
         new[] { "model.name=deeplabv3plus", "model.encoder=mlnet-resnet18", "model.norm=batch" },
+        new[] { "model.name=fpn", "model.encoder=resnet18", "model.norm=batch" },
+        new[] { "model.name=fpn", "model.encoder=resnet34", "model.norm=group" },
+        new[] { "model.name=fpn", "model.encoder=resnet50", "model.norm=batch" },
+        new[] { "model.name=fpn", "model.encoder=resnet18", "model.norm=none" },
+        new[] { "model.name=fpn", "model.encoder=mlnet-resnet18", "model.norm=batch" },
     };
 
     public static TheoryData<string[]> Architectures => new(ArchitectureSettings);
