@@ -8,4 +8,7 @@ public enum LossKind
     [OptionName("cross_entropy")] CrossEntropy,
     [OptionName("dice")] Dice,
     [OptionName("focal")] Focal,
+    [OptionName("tversky")] Tversky,
+    [OptionName("ohem_cross_entropy")] OhemCrossEntropy,
+    [OptionName("lovasz_softmax")] LovaszSoftmax,
 }

@@ -17,6 +17,9 @@ public abstract record LossTermSpec(double Weight)
         LossKind.CrossEntropy => new CrossEntropySpec(),
         LossKind.Dice => new DiceSpec(),
         LossKind.Focal => new FocalSpec(),
+        LossKind.Tversky => new TverskySpec(),
+        LossKind.OhemCrossEntropy => new OhemCrossEntropySpec(),
+        LossKind.LovaszSoftmax => new LovaszSoftmaxSpec(),
     };
 
     internal static LossTermSpec Read(ConfigSection s)
@@ -29,6 +32,11 @@ public abstract record LossTermSpec(double Weight)
                 s.GetEnum("mode", DiceMode.Multiclass)),
             LossKind.Focal => new FocalSpec(weight, s.GetDouble("gamma", 2.0, 0.0, 100.0),
                 s.Has("alpha") ? s.GetDoubles("alpha", Array.Empty<double>()) : null),
+            LossKind.Tversky => new TverskySpec(weight, s.GetDouble("alpha", 0.3, 0.0, 1000.0), s.GetDouble("beta", 0.7, 0.0, 1000.0),
+                s.GetDouble("gamma", 1.0, 0.01, 10.0), s.GetDouble("smooth", 1.0, 0.0, 1e6), s.GetBool("exclude_background", false)),
+            LossKind.OhemCrossEntropy => new OhemCrossEntropySpec(weight, s.GetDouble("threshold", 0.7, 0.0, 1.0), s.GetInt("min_kept", 0, 0, int.MaxValue),
+                s.Has("class_weights") ? s.GetDoubles("class_weights", Array.Empty<double>()) : null),
+            LossKind.LovaszSoftmax => new LovaszSoftmaxSpec(weight),
         };
     }
 
@@ -72,4 +80,29 @@ public sealed record DiceSpec(double Weight = 1.0, double Smooth = 1.0, bool Exc
 public sealed record FocalSpec(double Weight = 1.0, double Gamma = 2.0, double[]? Alpha = null) : LossTermSpec(Weight)
 {
     public override LossKind Kind => LossKind.Focal;
+}
+
+/// <summary>tversky: Tversky loss, focal with gamma below 1.</summary>
+/// <param name="Alpha">The weight of false positives (0.3).</param>
+/// <param name="Beta">The weight of false negatives (0.7: recall of rare classes counts more).</param>
+/// <param name="Gamma">The exponent of (1 - Tversky index); 1 is the plain loss, 0.75 the focal Tversky loss.</param>
+public sealed record TverskySpec(double Weight = 1.0, double Alpha = 0.3, double Beta = 0.7, double Gamma = 1.0, double Smooth = 1.0,
+    bool ExcludeBackground = false) : LossTermSpec(Weight)
+{
+    public override LossKind Kind => LossKind.Tversky;
+}
+
+/// <summary>ohem_cross_entropy: cross-entropy over the hard pixels only.</summary>
+/// <param name="Threshold">Pixels whose probability of their true class is below this are hard (0.7).</param>
+/// <param name="MinKept">At least this many pixels per batch count (the lowest-probability ones); 0 for none.</param>
+public sealed record OhemCrossEntropySpec(double Weight = 1.0, double Threshold = 0.7, int MinKept = 0, double[]? ClassWeights = null)
+    : LossTermSpec(Weight)
+{
+    public override LossKind Kind => LossKind.OhemCrossEntropy;
+}
+
+/// <summary>lovasz_softmax: the Lovász-softmax surrogate of 1 - IoU, per image over the classes present.</summary>
+public sealed record LovaszSoftmaxSpec(double Weight = 1.0) : LossTermSpec(Weight)
+{
+    public override LossKind Kind => LossKind.LovaszSoftmax;
 }

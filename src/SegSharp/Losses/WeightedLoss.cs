@@ -25,15 +25,19 @@ public sealed class WeightedLoss : ISegmentationLoss
     }
 
     /// <summary>Builds the loss a config's terms describe, for a dataset's ignore index.</summary>
-    public static WeightedLoss Create(IReadOnlyList<LossTermSpec> terms, long ignoreIndex) =>
-        new(terms.Select(t => (t.Weight, Create(t, ignoreIndex))).ToList());
+    /// <param name="processes">Processes sharing each batch (OHEM's min_kept is split between them).</param>
+    public static WeightedLoss Create(IReadOnlyList<LossTermSpec> terms, long ignoreIndex, int processes = 1) =>
+        new(terms.Select(t => (t.Weight, Create(t, ignoreIndex, processes))).ToList());
 
     /// <summary>One line per spec. C# cannot close a record hierarchy, so the default arm exists; a test builds every kind.</summary>
-    public static ISegmentationLoss Create(LossTermSpec spec, long ignoreIndex) => spec switch
+    public static ISegmentationLoss Create(LossTermSpec spec, long ignoreIndex, int processes = 1) => spec switch
     {
         CrossEntropySpec t => new CrossEntropyLoss(ignoreIndex, t.ClassWeights, t.LabelSmoothing, t.BorderWeight, t.BorderSigma, t.BorderClass),
         DiceSpec t => new DiceLoss(ignoreIndex, t.Smooth, t.ExcludeBackground, t.Mode == DiceMode.Binary),
         FocalSpec t => new FocalLoss(ignoreIndex, t.Gamma, t.Alpha),
+        TverskySpec t => new TverskyLoss(ignoreIndex, t.Alpha, t.Beta, t.Gamma, t.Smooth, t.ExcludeBackground),
+        OhemCrossEntropySpec t => new OhemCrossEntropyLoss(ignoreIndex, t.Threshold, t.MinKept, t.ClassWeights, processes),
+        LovaszSoftmaxSpec => new LovaszSoftmaxLoss(ignoreIndex),
         _ => throw new ArgumentException($"No loss is built from {spec.GetType().Name}.", nameof(spec)),
     };
 }

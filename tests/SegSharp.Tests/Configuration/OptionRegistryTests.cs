@@ -30,7 +30,7 @@ public class OptionRegistryTests
     [InlineData("model.encoder", "resnet18, resnet34, resnet50, mlnet-resnet18")]
     [InlineData("model.upsampling", "transpose, bilinear")]
     [InlineData("model.input_policy", "pad, strict")]
-    [InlineData("loss.terms[0].name", "cross_entropy, dice, focal")]
+    [InlineData("loss.terms[0].name", "cross_entropy, dice, focal, tversky, ohem_cross_entropy, lovasz_softmax")]
     [InlineData("loss.terms[1].mode", "multiclass, binary")]
     [InlineData("optimizer.name", "adam, adamw, sgd")]
     [InlineData("schedule.name", "constant, step, poly, cosine")]

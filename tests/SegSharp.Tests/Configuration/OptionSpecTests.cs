@@ -42,6 +42,9 @@ public class OptionSpecTests
             CrossEntropyLoss => "cross_entropy",
             DiceLoss => "dice",
             FocalLoss => "focal",
+            TverskyLoss => "tversky",
+            OhemCrossEntropyLoss => "ohem_cross_entropy",
+            LovaszSoftmaxLoss => "lovasz_softmax",
             var other => other.GetType().Name,
         });
     }

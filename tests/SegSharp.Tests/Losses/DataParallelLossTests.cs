@@ -25,6 +25,11 @@ public class DataParallelLossTests
         "dice exclude_background=true smooth=0.5",
         "focal gamma=2 alpha=[0.25, 0.5, 1.0]",
         "cross_entropy class_weights=[0.5, 1.0, 2.0] + dice",
+        "tversky alpha=0.3 beta=0.7",
+        "tversky gamma=0.75 exclude_background=true",
+        "ohem_cross_entropy threshold=0.6 class_weights=[0.5, 1.0, 2.0]",
+        "lovasz_softmax",
+        "ohem_cross_entropy threshold=0.6 + lovasz_softmax",
     };
 
     [Theory]
