@@ -51,10 +51,11 @@ public static class DatasetChecker
     {
         try
         {
-            var (height, width) = ImageFiles.ReadSize(pair.Image);
-            ImageFiles.ReadImage(pair.Image, description.Channels);
+            long limit = description.MaxImagePixels;
+            var (height, width) = ImageFiles.ReadSize(pair.Image, limit);
+            ImageFiles.ReadImage(pair.Image, description.Channels, maxPixels: limit);
             var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(pair.Mask, description.MaskEncoding == MaskEncoding.Rgb,
-                description.MaskEncoding == MaskEncoding.Palette);
+                description.MaskEncoding == MaskEncoding.Palette, maxPixels: limit);
             if (maskHeight != height || maskWidth != width)
                 return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null,
                     null, 0);

@@ -27,6 +27,12 @@ public sealed record DatasetDescription
     public required IReadOnlyList<int> IgnoreValues { get; init; }
     public required SplitSpec Split { get; init; }
 
+    /// <summary>
+    /// <c>max_image_pixels</c>: an image or mask whose header declares more pixels is refused before it is decoded
+    /// (<see cref="ImageFiles.DefaultMaxPixels"/> unless the description raises or lowers it).
+    /// </summary>
+    public long MaxImagePixels { get; init; } = ImageFiles.DefaultMaxPixels;
+
     public int ClassCount => Classes.Count;
 
     public static DatasetDescription Load(string path)
@@ -58,12 +64,13 @@ public sealed record DatasetDescription
         // as in torchvision and MMSegmentation (CamVid and Cityscapes masks mark void with 255).
         if (encoding == MaskEncoding.Index && !ignoreValues.Contains(ignoreIndex)) ignoreValues.Add(ignoreIndex);
         var split = ReadSplit(s.Section("split"), baseDir);
+        long maxPixels = s.GetInt("max_image_pixels", (int)ImageFiles.DefaultMaxPixels, 1, int.MaxValue);
         return new DatasetDescription
         {
             Name = name, SourcePath = Path.GetFullPath(path), Root = root,
             ImagesDirectory = Path.Combine(root, images), MasksDirectory = Path.Combine(root, masks),
             Channels = channels, MaskEncoding = encoding, Classes = classes, IgnoreIndex = ignoreIndex,
-            IgnoreValues = ignoreValues, Split = split,
+            IgnoreValues = ignoreValues, Split = split, MaxImagePixels = maxPixels,
         };
     }
 

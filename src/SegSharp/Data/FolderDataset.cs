@@ -45,9 +45,9 @@ public sealed class FolderDataset : ISegmentationDataset
     {
         var (stem, imagePath, maskPath) = _pairs[index];
         bool verify = !_verified.ContainsKey(index);
-        var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels, verify);
+        var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels, verify, Description.MaxImagePixels);
         var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb,
-            Description.MaskEncoding == MaskEncoding.Palette, verify);
+            Description.MaskEncoding == MaskEncoding.Palette, verify, Description.MaxImagePixels);
         _verified.TryAdd(index, true);
         if (maskHeight != height || maskWidth != width)
             throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's " +

@@ -122,10 +122,10 @@ public static class ImageFiles
     {
         if (width * height <= maxPixels) return;
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        string megapixels = (width * height / 1e6).ToString("F0", invariant), limit = (maxPixels / 1e6).ToString("F0", invariant);
+        string megapixels = (width * height / 1e6).ToString("0.#", invariant), limit = (maxPixels / 1e6).ToString("0.#", invariant);
         string memory = (width * height * 40 / 1e9).ToString("F0", invariant);
         throw new SegSharpException($"{what} '{path}' declares {width}x{height} pixels ({megapixels} MP), over the {limit} MP limit. Shrink or " +
-            $"split it, or raise the limit (max_image_pixels in the dataset description, predict --max-pixels) if the machine has about {memory} GB " +
+            $"split it, or change the limit (max_image_pixels in the dataset description, predict --max-pixels) if the machine has about {memory} GB " +
             "for it.");
     }
 

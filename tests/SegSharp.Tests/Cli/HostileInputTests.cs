@@ -76,6 +76,23 @@ public sealed class HostileInputTests
         var check = CliProcess.Run(new[] { "data", "check", Path.Combine(dataset, "data.yaml") });
         Assert.True(check.Code == 1, $"exit {check.Code}\n{check.Out}\n{check.Error}");
         Assert.Contains("declares 20000x20000 pixels", check.Error, StringComparison.Ordinal);
+        // The dataset description's max_image_pixels sets the limit for training and data check: lowered below a real
+        // 512x512 ISBI pair it refuses that pair, naming the key.
+        string small = TestPaths.TempFolder("limit-dataset");
+        Directory.CreateDirectory(Path.Combine(small, "images"));
+        Directory.CreateDirectory(Path.Combine(small, "masks"));
+        File.Copy(Path.Combine(TestPaths.Isbi, "image", "1.png"), Path.Combine(small, "images", "a.png"));
+        File.Copy(Path.Combine(TestPaths.Isbi, "label", "1.png"), Path.Combine(small, "masks", "a.png"));
+        const string classes = "mask_encoding: values\nclasses: [{ name: membrane, value: 0 }, { name: cell, value: 255 }]\n";
+        File.WriteAllText(Path.Combine(small, "data.yaml"), classes);
+        var fits = CliProcess.Run(new[] { "data", "check", Path.Combine(small, "data.yaml") });
+        Assert.True(fits.Code == 0, $"exit {fits.Code}\n{fits.Out}\n{fits.Error}");
+        File.WriteAllText(Path.Combine(small, "data.yaml"), classes + "max_image_pixels: 200000\n");
+        var lowered = CliProcess.Run(new[] { "data", "check", Path.Combine(small, "data.yaml") });
+        Assert.True(lowered.Code == 1, $"exit {lowered.Code}\n{lowered.Out}\n{lowered.Error}");
+        Assert.Contains("declares 512x512 pixels (0.3 MP), over the 0.2 MP limit", lowered.Error, StringComparison.Ordinal);
+        Assert.Contains("max_image_pixels in the dataset description", lowered.Error, StringComparison.Ordinal);
+
         var raised = CliProcess.Run(new[] { "predict", "--checkpoint", Model.Value, "--input", input, "--output", output, "--max-pixels", "0" });
         Assert.Equal(2, raised.Code);
         Assert.Contains("--max-pixels 0 is not valid", raised.Error, StringComparison.Ordinal);
