@@ -31,11 +31,12 @@ public static class ConfigDifference
     /// default, which is the earlier behaviour: a run started before <c>train.sync_batch_norm</c> existed resumes as if it
     /// had said <c>false</c>. Returns the text unchanged when it no longer reads (e.g. its dataset moved).
     /// </summary>
-    public static string WithCurrentDefaults(string storedYaml)
+    /// <param name="format1">Stored before configs named their format (<see cref="SegSharpConfig.ParseStored"/>).</param>
+    public static string WithCurrentDefaults(string storedYaml, bool format1 = false)
     {
         try
         {
-            return SegSharpConfig.Parse(storedYaml, "the stored config", Directory.GetCurrentDirectory()).EffectiveYaml;
+            return SegSharpConfig.ParseStored(storedYaml, "the stored config", Directory.GetCurrentDirectory(), format1).EffectiveYaml;
         }
         catch (SegSharpException)
         {

@@ -14,4 +14,7 @@ public enum EncoderKind
     /// available offline: <c>encoder_weights: pretrained</c> loads it from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package.
     /// </summary>
     [OptionName("mlnet-resnet18")] MlnetResNet18,
+
+    /// <summary>No encoder: the classic U-Net (model.name unet's default; the other models need an encoder).</summary>
+    [OptionName("none")] None,
 }

@@ -16,22 +16,24 @@ public sealed record ModelConfig
     /// <summary>U-Net only.</summary>
     public required UpsamplingKind Upsampling { get; init; }
 
-    /// <summary>The backbone of deeplabv3plus and fpn (<see cref="HasEncoder"/>).</summary>
+    /// <summary>
+    /// The backbone: required by deeplabv3plus and fpn (default resnet34); for unet <see cref="EncoderKind.None"/> (the
+    /// default) is the classic U-Net and a ResNet makes it the encoder U-Net.
+    /// </summary>
     public required EncoderKind Encoder { get; init; }
 
-    /// <summary>Whether <see cref="Kind"/> is built on an encoder (and so takes encoder, encoder_weights, freeze_encoder_norm).</summary>
-    public bool HasEncoder => BuiltOnEncoder(Kind);
+    /// <summary>Whether the model is built on an encoder (and so takes encoder_weights, freeze_encoder_norm, encoder_lr_factor).</summary>
+    public bool HasEncoder => Encoder != EncoderKind.None;
 
-    /// <summary>Whether models of <paramref name="kind"/> are built on an encoder.</summary>
-    public static bool BuiltOnEncoder(ModelKind kind) => kind switch
+    /// <summary>Whether models of <paramref name="kind"/> need an encoder (unet may have one or not).</summary>
+    public static bool NeedsEncoder(ModelKind kind) => kind switch
     {
         ModelKind.UNet => false,
         ModelKind.DeepLabV3Plus or ModelKind.Fpn => true,
     };
 
-    /// <summary>The names of the models with an encoder, for messages: "deeplabv3plus or fpn".</summary>
-    public static string EncoderModels =>
-        string.Join(" or ", Enum.GetValues<ModelKind>().Where(BuiltOnEncoder).Select(Foundation.OptionNames<ModelKind>.Name));
+    /// <summary>For messages: which models take an encoder.</summary>
+    public const string EncoderModels = "deeplabv3plus, fpn, or unet with model.encoder set";
 
     public required InputPolicy InputPolicy { get; init; }
 
@@ -57,6 +59,9 @@ public sealed record ModelConfig
     internal static ModelConfig Read(ConfigSection s, string baseDirectory)
     {
         var config = ReadFields(s, baseDirectory);
+        if (config.Encoder == EncoderKind.None && NeedsEncoder(config.Kind))
+            throw s.Error("encoder", "none", $"an encoder for name: {Foundation.OptionNames<ModelKind>.Name(config.Kind)} " +
+                "(resnet18, resnet34, resnet50 or mlnet-resnet18)");
         if (config.EncoderWeights is not null && (!config.HasEncoder || config.Norm != NormKind.Batch))
             throw s.Error("encoder_weights", config.EncoderWeights, $"a torchvision ResNet file only with name: {EncoderModels} and norm: batch");
         if (config.EncoderWeights == PretrainedWeights && config.Encoder != EncoderKind.MlnetResNet18)
@@ -74,7 +79,7 @@ public sealed record ModelConfig
         Width = s.GetInt("width", 32, 1, MaxWidth),
         Norm = s.GetEnum("norm", NormKind.Batch),
         Upsampling = s.GetEnum("upsampling", UpsamplingKind.Transpose),
-        Encoder = s.GetEnum("encoder", EncoderKind.ResNet34),
+        Encoder = s.GetEnum("encoder", s.GetEnum("name", ModelKind.UNet) == ModelKind.UNet ? EncoderKind.None : EncoderKind.ResNet34),
         InputPolicy = s.GetEnum("input_policy", InputPolicy.Pad),
         InitWeights = ReadPath(s, "init_weights", baseDirectory),
         EncoderWeights = ReadPath(s, "encoder_weights", baseDirectory, keyword: PretrainedWeights),

@@ -62,6 +62,31 @@ public sealed record SegSharpConfig
         return FromTree(tree, path, Path.GetDirectoryName(Path.GetFullPath(path))!, overrides, origins);
     }
 
+    /// <summary>
+    /// The format of stored effective configs (a run's config.yaml, a checkpoint's copy). Format 1 (before this was kept)
+    /// wrote <c>model.encoder: resnet34</c> for every U-Net, which then had none: read with <see cref="ParseStored"/>.
+    /// </summary>
+    public const int StoredFormat = 2;
+
+    /// <summary>The first line of a run's config.yaml; it names the stored format (<see cref="IsStoredFormat1"/> reads it back).</summary>
+    public static string StoredHeader(string source) => $"# SegSharp effective config (source: {source}; config format {StoredFormat})";
+
+    /// <summary>Whether a run's config.yaml text was written before stored formats were named (format 1).</summary>
+    public static bool IsStoredFormat1(string configYamlText) =>
+        !configYamlText.Split('\n', 2)[0].Contains($"config format {StoredFormat}", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Reads a stored effective config. Format 1 U-Nets had no encoder whatever <c>model.encoder</c> said (it was
+    /// DeepLabV3+'s key), so they are read as <c>model.encoder: none</c>: old runs resume and old checkpoints load as the
+    /// models they are.
+    /// </summary>
+    public static SegSharpConfig ParseStored(string text, string source, string baseDirectory, bool format1, IReadOnlyList<string>? overrides = null)
+    {
+        var config = Parse(text, source, baseDirectory, overrides);
+        if (!format1 || config.Model.Kind != ModelKind.UNet || !config.Model.HasEncoder) return config;
+        return Parse(text, source, baseDirectory, new[] { "model.encoder=none" }.Concat(overrides ?? Array.Empty<string>()).ToList());
+    }
+
     /// <summary>Reads config text (e.g. the copy inside a checkpoint); relative paths resolve against <paramref name="baseDirectory"/>.</summary>
     public static SegSharpConfig Parse(string text, string source, string baseDirectory, IReadOnlyList<string>? overrides = null)
     {

@@ -46,6 +46,7 @@ public sealed class OnnxModel : IDisposable
                     "'logits' output); SegSharp predicts only with ONNX files it exported, which carry their classes.");
             var card = Metadata<ModelCard>(path, OnnxExport.MetadataKeys.ModelCard, cardJson);
             card.Check(path);
+            card = card.Upgraded();
             var evaluation = metadata.TryGetValue(OnnxExport.MetadataKeys.Evaluation, out var json)
                 ? Metadata<EvaluationConfig>(path, OnnxExport.MetadataKeys.Evaluation, json)
                 : throw new SegSharpException($"Model '{path}' lacks its {OnnxExport.MetadataKeys.Evaluation} metadata; export it again.");

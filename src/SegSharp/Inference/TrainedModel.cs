@@ -28,6 +28,9 @@ public sealed class TrainedModel : IDisposable
 
     /// <summary>The training config embedded in the checkpoint (validation transforms, loss, evaluation defaults).</summary>
     public SegSharpConfig Config { get; }
+
+    /// <summary>The checkpoint's config was stored before configs named their format (read it with <see cref="SegSharpConfig.ParseStored"/>).</summary>
+    public bool ConfigFormat1 { get; private init; }
     public SegmentationModel Model { get; }
     public TrainingState State { get; }
     public string CheckpointPath { get; }
@@ -58,13 +61,14 @@ public sealed class TrainedModel : IDisposable
         contents.Card?.Check(path);
         var state = contents.State;
         if (state.ConfigYaml.Length == 0) throw new SegSharpException($"Checkpoint '{path}' carries no config; it was not written by SegSharp 0.1 or later.");
-        var config = SegSharpConfig.Parse(state.ConfigYaml, $"{path} (embedded config)", Directory.GetCurrentDirectory());
+        bool format1 = contents.Card is not { Format: >= 2 };
+        var config = SegSharpConfig.ParseStored(state.ConfigYaml, $"{path} (embedded config)", Directory.GetCurrentDirectory(), format1);
         var version1Dataset = contents.Card is null ? Version1Dataset(path, config) : null;
         TorchRuntime.EnsureLoaded();
-        var model = contents.Card is { } stored
+        var model = contents.Card?.Upgraded() is { } stored
             ? ModelFactory.Create(stored.Model, stored.InputChannels, stored.ClassCount, config.Train.Seed)
             : ModelFactory.Create(config.Model, version1Dataset!.Channels, version1Dataset.ClassCount, config.Train.Seed);
-        var card = contents.Card ?? ModelCard.Describe(config, version1Dataset!, model.Stride, "before 0.2 (checkpoint format 1)");
+        var card = contents.Card?.Upgraded() ?? ModelCard.Describe(config, version1Dataset!, model.Stride, "before 0.2 (checkpoint format 1)");
         try
         {
             using var guard = NativeScalarGuard.Enter();
@@ -77,7 +81,7 @@ public sealed class TrainedModel : IDisposable
                 $"file is damaged or was edited.");
         }
         model.eval();
-        return new TrainedModel(card, config, model, state, path);
+        return new TrainedModel(card, config, model, state, path) { ConfigFormat1 = format1 };
     }
 
     /// <summary>A format-1 checkpoint has no card: its classes come from the training dataset, if it is still there.</summary>

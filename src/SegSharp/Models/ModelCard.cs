@@ -11,8 +11,11 @@ namespace SegSharp.Models;
 /// </summary>
 public sealed record ModelCard
 {
-    /// <summary>Bumped when a field changes meaning; readers refuse newer formats with a message.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// Bumped when a field changes meaning; readers refuse newer formats with a message and upgrade older ones
+    /// (<see cref="Upgraded"/>). Format 2: a U-Net's <c>model.encoder</c> means what it says (format 1 U-Nets had none).
+    /// </summary>
+    public const int CurrentFormat = 2;
 
     public int Format { get; init; } = CurrentFormat;
     public required string SegSharpVersion { get; init; }
@@ -38,6 +41,12 @@ public sealed record ModelCard
     public required string TrainedOn { get; init; }
 
     public int ClassCount => Classes.Count;
+
+    /// <summary>This card in the current format: a format-1 U-Net had no encoder, whatever its model.encoder said.</summary>
+    public ModelCard Upgraded() => Format >= 2 || Model is null ? this : this with
+    {
+        Format = CurrentFormat, Model = Model.Kind == ModelKind.UNet ? Model with { Encoder = EncoderKind.None } : Model,
+    };
 
     /// <summary>The card of a model built from <paramref name="config"/> for <paramref name="dataset"/>.</summary>
     public static ModelCard Describe(SegSharpConfig config, DatasetDescription dataset, int stride, string version) => new()

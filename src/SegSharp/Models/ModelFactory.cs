@@ -17,7 +17,9 @@ public static class ModelFactory
         bool pad = config.InputPolicy == InputPolicy.Pad;
         return config.Kind switch
         {
-            ModelKind.UNet => new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
+            ModelKind.UNet when config.Encoder == EncoderKind.None =>
+                new UNet(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling, pad),
+            ModelKind.UNet => new ResNetUNet(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
             ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
             ModelKind.Fpn => new Fpn(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
         };
@@ -49,7 +51,7 @@ public static class ModelFactory
     /// </summary>
     private static void CheckWeightsFit(ModelConfig config, int inputChannels, int classes)
     {
-        if (config.Kind != ModelKind.UNet) return;
+        if (config.Kind != ModelKind.UNet || config.HasEncoder) return;
         double bytes = 4 * UNet.ParameterCount(inputChannels, classes, config.Depth, config.Width, config.Norm, config.Upsampling);
         if (Runtime.MemoryInfo.AvailableBytes() is not long available || bytes <= 0.5 * available) return;
         string need = (bytes / (1 << 30)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);

@@ -47,6 +47,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         EncoderKind.ResNet34 => (new[] { 3, 4, 6, 3 }, false),
         EncoderKind.ResNet50 => (new[] { 3, 4, 6, 3 }, true),
         EncoderKind.MlnetResNet18 => (new[] { 2, 2, 2, 3 }, false),
+        EncoderKind.None => throw new ArgumentException("model.encoder none has no layout: the model has no encoder.", nameof(kind)),
     };
 
     /// <summary>Whether the first block of <paramref name="stage"/> (0-based) projects its shortcut (stride or width changes).</summary>

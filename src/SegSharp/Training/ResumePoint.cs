@@ -51,7 +51,7 @@ public sealed record ResumePoint(TrainingState State, string? From)
         }
         if (found is null) return null;
         path ??= run.Checkpoints.LastPath;
-        CheckSameTraining(parts, found.State);
+        CheckSameTraining(parts, found.State, format1: found.Card is not { Format: >= 2 });
         if (found.State.WorldSize != collective.Size)
             throw new SegSharpException($"Run directory '{run.Path}' was trained by {found.State.WorldSize} process(es) and is being resumed by " +
                 $"{collective.Size}: the gradient sums would round differently, so the run would not repeat. Resume it with " +
@@ -73,7 +73,7 @@ public sealed record ResumePoint(TrainingState State, string? From)
     /// old and new value. More epochs count too: the learning-rate schedule spans all epochs from the first step,
     /// so a longer run is a different run.
     /// </summary>
-    private static void CheckSameTraining(TrainingParts parts, TrainingState found)
+    private static void CheckSameTraining(TrainingParts parts, TrainingState found, bool format1)
     {
         var (config, run) = (parts.Config, parts.Run);
         if (found.ConfigYaml.Length == 0)
@@ -82,7 +82,7 @@ public sealed record ResumePoint(TrainingState State, string? From)
             throw new SegSharpException($"Run directory '{run.Path}' holds a checkpoint of another config. Resume with its own config " +
                 $"('segsharp train --resume {run.Path}'), or choose another output.dir.");
         }
-        var changed = ConfigDifference.WeightRelevant(ConfigDifference.WithCurrentDefaults(found.ConfigYaml), config.EffectiveYaml);
+        var changed = ConfigDifference.WeightRelevant(ConfigDifference.WithCurrentDefaults(found.ConfigYaml, format1), config.EffectiveYaml);
         if (changed.Count == 0) return;
         string epochs = changed.Any(d => d.Key == "train.epochs")
             ? " A run cannot be extended: the learning-rate schedule and validation plan span all epochs from the first step."

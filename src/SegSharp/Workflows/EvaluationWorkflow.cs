@@ -29,7 +29,8 @@ public static class EvaluationWorkflow
         string folder = Path.GetFullPath(output ?? trained.Run?.ReportDirectory ?? "report");
         GuardOutput(folder, trained.Run?.ReportDirectory, overwrite);
         var config = overrides is { Count: > 0 }
-            ? SegSharpConfig.Parse(trained.State.ConfigYaml, $"{checkpoint} (embedded config)", Directory.GetCurrentDirectory(), overrides)
+            ? SegSharpConfig.ParseStored(trained.State.ConfigYaml, $"{checkpoint} (embedded config)", Directory.GetCurrentDirectory(), trained.ConfigFormat1,
+                overrides)
             : trained.Config;
         var data = OpenDataset(trained.Card, config, dataset);
         var chosen = Choose(data, split);

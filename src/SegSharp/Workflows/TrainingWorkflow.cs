@@ -18,7 +18,11 @@ public static class TrainingWorkflow
         if (!File.Exists(configPath))
             throw new SegSharpException($"--resume '{runDirectory}' has no config.yaml; it is not a SegSharp run directory.");
         var all = (overrides ?? Array.Empty<string>()).Append($"output.dir={Path.GetFullPath(runDirectory)}").ToList();
-        return SegSharpConfig.Load(configPath, all);
+        var config = SegSharpConfig.Load(configPath, all);
+        // A run written before stored configs named their format: its U-Net has no encoder, whatever model.encoder says.
+        return SegSharpConfig.IsStoredFormat1(File.ReadAllText(configPath)) && config.Model is { Kind: ModelKind.UNet, HasEncoder: true }
+            ? SegSharpConfig.Load(configPath, all.Prepend("model.encoder=none").ToList())
+            : config;
     }
 
     /// <summary>

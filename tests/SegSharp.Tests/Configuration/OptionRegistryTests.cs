@@ -27,7 +27,7 @@ public class OptionRegistryTests
     [Theory]
     [InlineData("model.name", "unet, deeplabv3plus, fpn")]
     [InlineData("model.norm", "batch, group, none")]
-    [InlineData("model.encoder", "resnet18, resnet34, resnet50, mlnet-resnet18")]
+    [InlineData("model.encoder", "resnet18, resnet34, resnet50, mlnet-resnet18, none")]
     [InlineData("model.upsampling", "transpose, bilinear")]
     [InlineData("model.input_policy", "pad, strict")]
     [InlineData("loss.terms[0].name", "cross_entropy, dice, focal, tversky, ohem_cross_entropy, lovasz_softmax")]

@@ -30,7 +30,7 @@ public class TiledPredictorTests
         using var model = ModelFactory.Create(new SegSharp.Configuration.ModelConfig
         {
             Kind = SegSharp.Configuration.ModelKind.UNet, Depth = 2, Width = 4, Norm = SegSharp.Configuration.NormKind.Batch,
-            Upsampling = SegSharp.Configuration.UpsamplingKind.Transpose, Encoder = SegSharp.Configuration.EncoderKind.ResNet18,
+            Upsampling = SegSharp.Configuration.UpsamplingKind.Transpose, Encoder = SegSharp.Configuration.EncoderKind.None,
                 InputPolicy = SegSharp.Configuration.InputPolicy.Pad,
         }, 1, 2, 0);
         using var image = rand(1, 1, 40, 36);

@@ -84,7 +84,7 @@ public class ConvolutionTests
     {
         var config = new ModelConfig
         {
-            Kind = ModelKind.UNet, Depth = 2, Width = 8, Norm = NormKind.Batch, Upsampling = UpsamplingKind.Transpose, Encoder = EncoderKind.ResNet18,
+            Kind = ModelKind.UNet, Depth = 2, Width = 8, Norm = NormKind.Batch, Upsampling = UpsamplingKind.Transpose, Encoder = EncoderKind.None,
                 InputPolicy = InputPolicy.Pad,
         };
         using var model = ModelFactory.Create(config, 1, 3, 1);

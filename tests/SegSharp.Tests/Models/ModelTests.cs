@@ -8,13 +8,13 @@ namespace SegSharp.Tests.Models;
 public class ModelTests
 {
     private static ModelConfig Config(string name = "unet", int depth = 4, int width = 32, string policy = "pad", string norm = "batch",
-        string up = "transpose", string encoder = "resnet18") =>
+        string up = "transpose", string? encoder = null) =>
         new()
         {
             Kind = SegSharp.Foundation.OptionNames<ModelKind>.Parse(name, "model"), Depth = depth, Width = width,
                 Norm = SegSharp.Foundation.OptionNames<NormKind>.Parse(norm, "norm"),
             Upsampling = SegSharp.Foundation.OptionNames<UpsamplingKind>.Parse(up, "up"),
-                Encoder = SegSharp.Foundation.OptionNames<EncoderKind>.Parse(encoder, "encoder"),
+                Encoder = SegSharp.Foundation.OptionNames<EncoderKind>.Parse(encoder ?? (name == "unet" ? "none" : "resnet18"), "encoder"),
                 InputPolicy = SegSharp.Foundation.OptionNames<InputPolicy>.Parse(policy, "policy"),
         };
 
@@ -33,9 +33,10 @@ public class ModelTests
     [InlineData("unet", 32, 32)]
     [InlineData("deeplabv3plus", 50, 70)]
     [InlineData("fpn", 50, 70)]
-    public void Output_is_N_C_H_W_at_the_input_size_even_for_odd_sizes(string name, int height, int width)
+    [InlineData("unet", 50, 70, "resnet18")]
+    public void Output_is_N_C_H_W_at_the_input_size_even_for_odd_sizes(string name, int height, int width, string? encoder = null)
     {
-        using var model = ModelFactory.Create(Config(name, depth: 3, width: 8), 3, 5, 0);
+        using var model = ModelFactory.Create(Config(name, depth: 3, width: 8, encoder: encoder), 3, 5, 0);
         model.eval();
         using var _ = no_grad();
         using var input = rand(2, 3, height, width);

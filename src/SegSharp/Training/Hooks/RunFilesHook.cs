@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using SegSharp.Data;
 using SegSharp.Runtime;
 
@@ -18,7 +19,7 @@ internal sealed class RunFilesHook : ITrainingHook
         bool fresh = view.ResumedFrom is null;
         var config = parts.Config;
         if (fresh || !File.Exists(run.ConfigPath))
-            run.WriteText(RunDirectory.ConfigFile, $"# SegSharp effective config (source: {config.Source})\n{config.EffectiveYaml}");
+            run.WriteText(RunDirectory.ConfigFile, $"{SegSharpConfig.StoredHeader(config.Source)}\n{config.EffectiveYaml}");
         if (fresh || !File.Exists(run.File(RunDirectory.EnvironmentFile))) run.Write(EnvironmentInfo.Capture(parts.Threads, parts.Collective));
         if (fresh || !File.Exists(run.File(RunDirectory.DatasetFile))) run.Write(DatasetManifest.Of(parts));
     }
