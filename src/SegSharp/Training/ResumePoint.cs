@@ -51,7 +51,8 @@ public sealed record ResumePoint(TrainingState State, string? From)
         }
         if (found is null) return null;
         path ??= run.Checkpoints.LastPath;
-        CheckSameTraining(parts, found.State, format1: found.Card is not { Format: >= 2 });
+        bool format1 = found.Card is not { Format: >= 2 };
+        CheckSameTraining(parts, found.State, format1);
         if (found.State.WorldSize != collective.Size)
             throw new SegSharpException($"Run directory '{run.Path}' was trained by {found.State.WorldSize} process(es) and is being resumed by " +
                 $"{collective.Size}: the gradient sums would round differently, so the run would not repeat. Resume it with " +
@@ -65,7 +66,11 @@ public sealed record ResumePoint(TrainingState State, string? From)
             random.set_rng_state(rng);
         }
         report($"Resuming from {path}: epoch {found.State.Epoch + 1}, step {found.State.GlobalStep}.");
-        return new ResumePoint(found.State, path);
+        // The checkpoints this run writes from now on carry a format-2 card, so their stored config must be format 2 too.
+        var state = format1 && found.State.ConfigYaml.Length > 0
+            ? found.State with { ConfigYaml = ConfigDifference.WithCurrentDefaults(found.State.ConfigYaml, format1: true) }
+            : found.State;
+        return new ResumePoint(state, path);
     }
 
     /// <summary>

@@ -43,6 +43,10 @@ public class StoredFormatTests
         var resumed = TinyRun.Trainer(config, new[] { new RecordingHook() }).Run();
         Assert.False(resumed.Interrupted);
         Assert.Equal(TinyRun.Train(TestPaths.TempFolder("format1-reference")).WeightsHash, resumed.WeightsHash);
+        // What it wrote since is format 2 throughout, so the next load or resume needs no upgrade.
+        var written = Checkpoint.Parse(File.ReadAllBytes(run.Checkpoints.LastPath));
+        Assert.Equal(ModelCard.CurrentFormat, written.Card!.Format);
+        Assert.Contains("encoder: none", written.State.ConfigYaml, StringComparison.Ordinal);
     }
 
     /// <summary>Rewrites a run as the earlier SegSharp wrote it: config.yaml's old header and key, format-1 cards, old stored configs.</summary>
