@@ -36,7 +36,8 @@ public sealed class NotebookTests : IDisposable
             .Select(o => string.Concat(o.GetProperty("data").GetProperty("text/html").EnumerateArray().Select(l => l.GetString()))).ToList();
         // The comparison plot, three overlays, two predictions: PNG images inline; the metrics and metrics.jsonl tables.
         Assert.True(html.Count(h => h.Contains("data:image/png;base64,", StringComparison.Ordinal)) >= 6, $"{html.Count} html outputs");
-        Assert.Contains(html, h => h.Contains("<th>mIoU</th>", StringComparison.Ordinal) && h.Contains("cross-entropy + Dice", StringComparison.Ordinal));
+        Assert.Contains(html, h => h.Contains("<th>mIoU</th>", StringComparison.Ordinal) && h.Contains("cross-entropy + Dice", StringComparison.Ordinal)
+            && h.Contains("FPN on ResNet-18", StringComparison.Ordinal));
         Assert.Contains(html, h => h.Contains("<th>train_loss</th>", StringComparison.Ordinal));
         string text = string.Concat(outputs.Where(o => o.GetProperty("output_type").GetString() == "stream")
             .SelectMany(o => o.GetProperty("text").EnumerateArray()).Select(l => l.GetString()));
