@@ -56,28 +56,16 @@ public static class ConfigDifference
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         var root = YamlDocument.ParseMapping(yaml, source, "train:");
-        if (root is not null) Walk(root, "", result);
-        return result;
-    }
-
-    private static void Walk(YamlNode node, string path, Dictionary<string, string> result)
-    {
-        switch (node)
+        if (root is null) return result;
+        foreach (var (path, node) in YamlDocument.Walk(root))
         {
-            case YamlMappingNode map:
-                foreach (var (key, value) in map.Children)
-                    Walk(value, path.Length == 0 ? ((YamlScalarNode)key).Value ?? "" : $"{path}.{((YamlScalarNode)key).Value}", result);
-                break;
-            case YamlSequenceNode sequence when sequence.Children.All(c => c is YamlScalarNode):
-                result[path] = "[" + string.Join(", ", sequence.Children.Select(c => ((YamlScalarNode)c).Value)) + "]";
-                break;
-            case YamlSequenceNode sequence:
+            if (node is YamlSequenceNode sequence && YamlDocument.IsSectionList(sequence))
                 result[path + ".count"] = sequence.Children.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                for (int i = 0; i < sequence.Children.Count; i++) Walk(sequence.Children[i], $"{path}[{i}]", result);
-                break;
-            case YamlScalarNode scalar:
+            else if (node is YamlSequenceNode scalars)
+                result[path] = "[" + string.Join(", ", scalars.Children.Select(c => ((YamlScalarNode)c).Value)) + "]";
+            else if (node is YamlScalarNode scalar)
                 result[path] = scalar.Value ?? "";
-                break;
         }
+        return result;
     }
 }

@@ -23,23 +23,8 @@ internal static class RecipeInheritance
         Load(Path.GetFullPath(path), new List<string>(), read);
 
     /// <summary>Every leaf of a tree as its config path (<c>loss.terms[0].name</c>), as ConfigDifference flattens them.</summary>
-    public static IEnumerable<string> Leaves(YamlNode node, string prefix)
-    {
-        switch (node)
-        {
-            case YamlMappingNode map:
-                foreach (var (key, value) in map.Children)
-                    foreach (var leaf in Leaves(value, prefix.Length == 0 ? Name(key) : $"{prefix}.{Name(key)}")) yield return leaf;
-                break;
-            case YamlSequenceNode sequence when sequence.Children.Any(c => c is not YamlScalarNode):
-                for (int i = 0; i < sequence.Children.Count; i++)
-                    foreach (var leaf in Leaves(sequence.Children[i], $"{prefix}[{i}]")) yield return leaf;
-                break;
-            default:
-                yield return prefix;
-                break;
-        }
-    }
+    public static IEnumerable<string> Leaves(YamlNode node, string prefix) =>
+        YamlDocument.Walk(node, prefix).Where(entry => !YamlDocument.IsSectionList(entry.Node)).Select(entry => entry.Path);
 
     private static (YamlMappingNode, Dictionary<string, string>) Load(string path, List<string> chain, Func<string, string> read)
     {

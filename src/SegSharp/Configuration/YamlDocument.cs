@@ -10,6 +10,36 @@ namespace SegSharp.Configuration;
 /// </summary>
 internal static class YamlDocument
 {
+    /// <summary>
+    /// Every entry of a config tree with its path (<c>model.name</c>, <c>loss.terms[0].weight</c>): scalars, lists of scalars
+    /// (one entry each), and lists of sections, which are reported themselves (<see cref="IsSectionList"/>) before each
+    /// item's entries. The one traversal behind config differences, MLflow params and recipe origins.
+    /// </summary>
+    public static IEnumerable<(string Path, YamlNode Node)> Walk(YamlNode node, string prefix = "")
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                foreach (var (key, value) in map.Children)
+                {
+                    string name = ((YamlScalarNode)key).Value ?? "";
+                    foreach (var entry in Walk(value, prefix.Length == 0 ? name : $"{prefix}.{name}")) yield return entry;
+                }
+                break;
+            case YamlSequenceNode sequence when IsSectionList(sequence):
+                yield return (prefix, sequence);
+                for (int i = 0; i < sequence.Children.Count; i++)
+                    foreach (var entry in Walk(sequence.Children[i], $"{prefix}[{i}]")) yield return entry;
+                break;
+            default:
+                yield return (prefix, node);
+                break;
+        }
+    }
+
+    /// <summary>A list whose items are not all scalars (transforms, loss terms): walked item by item.</summary>
+    public static bool IsSectionList(YamlNode node) => node is YamlSequenceNode sequence && sequence.Children.Any(c => c is not YamlScalarNode);
+
     /// <summary>The top-level mapping of <paramref name="text"/>; null for an empty document.</summary>
     /// <param name="example">A key the top level would hold, for the message when it is not a mapping.</param>
     public static YamlMappingNode? ParseMapping(string text, string source, string example)
