@@ -45,16 +45,6 @@ public sealed class Fpn : SegmentationModel
 
     internal override ResNetEncoder? PretrainableEncoder => _encoder;
 
-    /// <summary>In training mode the encoder's batch norms still normalise with their loaded statistics and do not update them.</summary>
-    public bool FreezeEncoderNorm { get; }
-
-    public override void train(bool on = true)
-    {
-        base.train(on);
-        if (on && FreezeEncoderNorm)
-            foreach (var norm in _encoder.modules().OfType<TorchSharp.Modules.BatchNorm2d>()) norm.eval();
-    }
-
     /// <summary>A pyramid level's branch to stride 4: one conv block, then as many conv blocks with 2x upsampling as it has levels to climb.</summary>
     private static nn.Module<Tensor, Tensor> Branch(int upsamplings, NormKind norm)
     {

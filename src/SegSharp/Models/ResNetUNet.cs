@@ -47,16 +47,6 @@ public sealed class ResNetUNet : SegmentationModel
 
     internal override ResNetEncoder? PretrainableEncoder => _encoder;
 
-    /// <summary>In training mode the encoder's batch norms still normalise with their loaded statistics and do not update them.</summary>
-    public bool FreezeEncoderNorm { get; }
-
-    public override void train(bool on = true)
-    {
-        base.train(on);
-        if (on && FreezeEncoderNorm)
-            foreach (var norm in _encoder.modules().OfType<TorchSharp.Modules.BatchNorm2d>()) norm.eval();
-    }
-
     protected override Tensor ForwardAligned(Tensor input)
     {
         using var scope = NewDisposeScope();

@@ -32,6 +32,19 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
     /// <summary>The encoder that can start from pretrained weights (<c>model.encoder_weights</c>); null for a model without one.</summary>
     internal virtual ResNetEncoder? PretrainableEncoder => null;
 
+    /// <summary>
+    /// In training mode the encoder's batch norms still normalise with their loaded statistics and do not update them
+    /// (<c>model.freeze_encoder_norm</c>, as fine-tuning recipes do with small batches).
+    /// </summary>
+    public bool FreezeEncoderNorm { get; protected init; }
+
+    public override void train(bool on = true)
+    {
+        base.train(on);
+        if (on && FreezeEncoderNorm && PretrainableEncoder is { } encoder)
+            foreach (var norm in encoder.modules().OfType<TorchSharp.Modules.BatchNorm2d>()) norm.eval();
+    }
+
     /// <summary>The encoder's trainable parameters (their own group for <c>optimizer.encoder_lr_factor</c>); empty without an encoder.</summary>
     public IReadOnlyList<TorchSharp.Modules.Parameter> EncoderParameters() =>
         PretrainableEncoder?.parameters().ToList() ?? (IReadOnlyList<TorchSharp.Modules.Parameter>)Array.Empty<TorchSharp.Modules.Parameter>();

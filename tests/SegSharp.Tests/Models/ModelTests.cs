@@ -89,6 +89,24 @@ public class ModelTests
         }
     }
 
+    /// <summary>freeze_encoder_norm keeps every encoder batch norm in eval mode in training and leaves the decoder's training.</summary>
+    [Theory]
+    [InlineData("deeplabv3plus")]
+    [InlineData("fpn")]
+    [InlineData("unet")]
+    public void A_frozen_encoder_keeps_its_batch_norms_in_eval_mode_while_the_decoder_trains(string name)
+    {
+        var config = Config(name, depth: 2, width: 8, encoder: "resnet18") with { FreezeEncoderNorm = true };
+        using var model = ModelFactory.Create(config, 3, 3, 0);
+        model.train();
+        var encoder = model.EncoderParameters();
+        Assert.NotEmpty(encoder);
+        var norms = model.named_modules().Where(m => m.module is TorchSharp.Modules.BatchNorm2d).ToList();
+        Assert.Contains(norms, m => m.module.training);
+        Assert.All(norms.Where(m => m.name.StartsWith("_encoder.", StringComparison.Ordinal)), m => Assert.False(m.module.training, m.name));
+        Assert.Contains(norms, m => m.name.StartsWith("_encoder.", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Same_seed_gives_bit_identical_initial_weights_and_another_seed_does_not()
     {
