@@ -29,11 +29,11 @@ public sealed record ModelConfig
     public static bool NeedsEncoder(ModelKind kind) => kind switch
     {
         ModelKind.UNet => false,
-        ModelKind.DeepLabV3Plus or ModelKind.Fpn => true,
+        ModelKind.DeepLabV3Plus or ModelKind.Fpn or ModelKind.LinkNet => true,
     };
 
     /// <summary>For messages: which models take an encoder.</summary>
-    public const string EncoderModels = "deeplabv3plus, fpn, or unet with model.encoder set";
+    public const string EncoderModels = "deeplabv3plus, fpn, linknet, or unet with model.encoder set";
 
     public required InputPolicy InputPolicy { get; init; }
 

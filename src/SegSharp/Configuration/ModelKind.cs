@@ -10,4 +10,7 @@ public enum ModelKind
 
     /// <summary>A feature pyramid network on a ResNet encoder (output stride 32).</summary>
     [OptionName("fpn")] Fpn,
+
+    /// <summary>LinkNet: a light decoder that adds (not concatenates) the encoder's levels (output stride 32).</summary>
+    [OptionName("linknet")] LinkNet,
 }

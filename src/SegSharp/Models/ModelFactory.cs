@@ -22,6 +22,7 @@ public static class ModelFactory
             ModelKind.UNet => new ResNetUNet(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
             ModelKind.DeepLabV3Plus => new DeepLabV3Plus(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
             ModelKind.Fpn => new Fpn(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
+            ModelKind.LinkNet => new LinkNet(inputChannels, classes, config.Encoder, config.Norm, pad, config.FreezeEncoderNorm),
         };
     }
 

@@ -45,7 +45,7 @@ public class ConfigTests
     {
         var path = Write("model:\n  name: segformer\n");
         var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(path));
-        Assert.Equal($"{path}: model.name = 'segformer' is not valid; expected one of unet, deeplabv3plus, fpn.", error.Message);
+        Assert.Equal($"{path}: model.name = 'segformer' is not valid; expected one of unet, deeplabv3plus, fpn, linknet.", error.Message);
         var list = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(Write("transforms:\n  train:\n    - { name: random_crop, size: [1, 2, 3] }\n")));
         Assert.Contains("transforms.train[0].size = '[1, 2, 3]'", list.Message);
     }

@@ -25,7 +25,7 @@ public class OptionRegistryTests
     }
 
     [Theory]
-    [InlineData("model.name", "unet, deeplabv3plus, fpn")]
+    [InlineData("model.name", "unet, deeplabv3plus, fpn, linknet")]
     [InlineData("model.norm", "batch, group, none")]
     [InlineData("model.encoder", "resnet18, resnet34, resnet50, mlnet-resnet18, none")]
     [InlineData("model.upsampling", "transpose, bilinear")]

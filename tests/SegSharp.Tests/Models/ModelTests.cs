@@ -34,6 +34,7 @@ public class ModelTests
     [InlineData("deeplabv3plus", 50, 70)]
     [InlineData("fpn", 50, 70)]
     [InlineData("unet", 50, 70, "resnet18")]
+    [InlineData("linknet", 50, 70)]
     public void Output_is_N_C_H_W_at_the_input_size_even_for_odd_sizes(string name, int height, int width, string? encoder = null)
     {
         using var model = ModelFactory.Create(Config(name, depth: 3, width: 8, encoder: encoder), 3, 5, 0);
@@ -74,6 +75,7 @@ public class ModelTests
     [InlineData("deeplabv3plus", "transpose", "batch")]
     [InlineData("fpn", "transpose", "batch")]
     [InlineData("fpn", "transpose", "group")]
+    [InlineData("linknet", "transpose", "batch")]
     public void Gradients_reach_every_parameter(string name, string up, string norm)
     {
         using var model = ModelFactory.Create(Config(name, depth: 2, width: 8, norm: norm, up: up), 3, 3, 1);
@@ -93,6 +95,7 @@ public class ModelTests
     [Theory]
     [InlineData("deeplabv3plus")]
     [InlineData("fpn")]
+    [InlineData("linknet")]
     [InlineData("unet")]
     public void A_frozen_encoder_keeps_its_batch_norms_in_eval_mode_while_the_decoder_trains(string name)
     {
