@@ -48,6 +48,13 @@ public static class TorchvisionResNet
         {
             var map = KeyMap(kind);
             var target = encoder.state_dict();
+            if (file.TryGetValue(FirstConvolution, out var first) && target.TryGetValue(map[FirstConvolution], out var stem)
+                && first.dim() == 4 && stem.dim() == 4 && first.shape[1] != stem.shape[1]
+                && first.shape.Where((d, i) => i != 1).SequenceEqual(stem.shape.Where((d, i) => i != 1)))
+            {
+                file[FirstConvolution] = AdaptInputChannels(first, stem.shape[1]);
+                first.Dispose();
+            }
             var unexpected = file.Keys.Where(k => !map.ContainsKey(k) && !k.StartsWith("fc.", StringComparison.Ordinal)).ToList();
             var missing = map.Where(kv => !file.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
             var unplaced = target.Keys.Except(map.Values).ToList();
@@ -67,6 +74,23 @@ public static class TorchvisionResNet
         {
             foreach (var tensor in file.Values) tensor.Dispose();
         }
+    }
+
+    private const string FirstConvolution = "conv1.weight";
+
+    /// <summary>
+    /// A pretrained first convolution [out, 3, k, k] for <paramref name="channels"/> input channels: 1 sums the three
+    /// kernels, so a gray image gives exactly the features of that gray repeated in RGB; otherwise channel c takes kernel
+    /// c mod 3 scaled by 3 / channels, so an image whose channels are all equal gives exactly the RGB features of one of
+    /// them when channels is a multiple of 3 (and nearly otherwise). The rule of segmentation_models.pytorch.
+    /// </summary>
+    public static Tensor AdaptInputChannels(Tensor weight, long channels)
+    {
+        using var noGrad = no_grad();
+        if (channels == 1) return weight.sum(1, keepdim: true);
+        long source = weight.shape[1];
+        using var index = arange(channels, dtype: ScalarType.Int64).remainder(source);
+        return weight.index_select(1, index) * (source / (double)channels);
     }
 
     private static void AddConv(Dictionary<string, string> map, string from, string to) => map[$"{from}.weight"] = $"{to}.weight";

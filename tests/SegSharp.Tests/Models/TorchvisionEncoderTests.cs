@@ -38,6 +38,36 @@ public class TorchvisionEncoderTests(ITestOutputHelper output)
         Assert.True(highError <= 1e-5 * Math.Max(1, highScale), $"layer4 differs by {highError}");
     }
 
+    /// <summary>
+    /// The pretrained first convolution adapted to 1 or 6 input channels (the documented rule): a gray image on the
+    /// 1-channel encoder, or repeated six times on the 6-channel one, gives the 3-channel encoder's features of that gray
+    /// repeated in RGB, through the whole (dilated) network, with torchvision's own weights.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void Pretrained_weights_adapt_to_other_input_channels_keeping_a_gray_images_features(int channels)
+    {
+        Prerequisite.PythonModules("python3-torch python3-torchvision", "torch", "torchvision");
+        string file = Path.Combine(Reference.Value, "resnet18.pt");
+        using var rgb = new DeepLabV3Plus(3, 2, EncoderKind.ResNet18, NormKind.Batch);
+        using var other = new DeepLabV3Plus(channels, 2, EncoderKind.ResNet18, NormKind.Batch);
+        TorchvisionResNet.LoadInto(rgb.Encoder, EncoderKind.ResNet18, file);
+        TorchvisionResNet.LoadInto(other.Encoder, EncoderKind.ResNet18, file);
+        rgb.eval();
+        other.eval();
+        using var noGrad = no_grad();
+        using var generator = new Generator(0);
+        generator.manual_seed(3);
+        using var gray = rand(new long[] { 2, 1, 64, 80 }, generator: generator);
+        var (_, expected) = rgb.Encoder.forward(gray.expand(2, 3, 64, 80));
+        var (_, actual) = other.Encoder.forward(gray.expand(2, channels, 64, 80));
+        double error = (actual - expected).abs().max().item<float>(), scale = expected.abs().max().item<float>();
+        output.WriteLine($"{channels} channels: max |difference| {error:E2} of values up to {scale:F1}");
+        Assert.True(scale > 0.1, "the features are too small to compare");
+        Assert.True(error <= 1e-5 * Math.Max(1, scale), $"features differ by {error}");
+    }
+
     [Fact]
     public void A_state_dict_of_another_depth_is_refused_naming_keys()
     {
