@@ -73,6 +73,22 @@ public class RunSafetyTests
         var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.File("summary.json"))).RootElement;
         Assert.Equal(first.WeightsHash, summary.GetProperty("weights_sha256").GetString());
         Assert.Empty(Directory.EnumerateFiles(folder, "*.tmp", SearchOption.AllDirectories));
+
+        // The run's JSON files read back through the records that wrote them.
+        var typed = run.ReadSummary()!;
+        Assert.Equal((first.WeightsHash, first.State.GlobalStep, first.State.Epoch, first.State.BestEpoch + 1),
+            (typed.WeightsSha256, typed.Steps, typed.Epochs, typed.BestEpoch));
+        Assert.Equal(first.State.History[^1], typed.Final! with { ClassIoU = first.State.History[^1].ClassIoU, ClassDice = first.State.History[^1].ClassDice });
+        Assert.Equal(first.State.History[^1].ClassIoU, typed.Final!.ClassIoU);
+        var manifest = run.ReadDatasetManifest()!;
+        var datasetJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.File("dataset.json"))).RootElement;
+        Assert.Equal(datasetJson.GetProperty("content_sha256").GetString(), manifest.ContentSha256);
+        Assert.Equal(datasetJson.GetProperty("train").GetArrayLength(), manifest.Train.Count);
+        Assert.Empty(manifest.Train.Intersect(manifest.Validation));
+        Assert.NotEmpty(manifest.Validation);
+        var environment = run.ReadEnvironment()!;
+        Assert.Equal(2, environment.Environment.Threads);
+        Assert.NotEmpty(environment.Determinism);
     }
 
     [Fact]
