@@ -14,8 +14,14 @@ public sealed record DatasetDescription
     public required string ImagesDirectory { get; init; }
     public required string MasksDirectory { get; init; }
 
-    /// <summary>1 (grayscale) or 3 (RGB); images are converted to this on load.</summary>
+    /// <summary>
+    /// Bands per image: 1 (grayscale) and 3 (RGB) convert any one-page image on load; other counts (2, 4 and up to 64) are
+    /// read as stored, from PNGs with alpha, RGBA TIFFs or multi-page TIFFs (<see cref="ImageFiles.ReadImage"/>).
+    /// </summary>
     public required int Channels { get; init; }
+
+    /// <summary>The most bands an image may have (a model card's limit too).</summary>
+    public const int MaxChannels = 64;
 
     public required MaskEncoding MaskEncoding { get; init; }
     public required IReadOnlyList<ClassInfo> Classes { get; init; }
@@ -52,8 +58,7 @@ public sealed record DatasetDescription
         string root = Path.GetFullPath(Path.Combine(baseDir, s.GetString("root", ".")));
         string images = s.GetString("images", "images");
         string masks = s.GetString("masks", "masks");
-        int channels = s.GetInt("channels", 3, 1, 3);
-        if (channels == 2) throw s.Error("channels", "2", "1 (grayscale) or 3 (RGB)");
+        int channels = s.GetInt("channels", 3, 1, MaxChannels);
         var encoding = s.GetEnum("mask_encoding", MaskEncoding.Index);
         var classes = ReadClasses(s, encoding);
         int ignoreIndex = s.GetInt("ignore_index", 255, 0, 65535);

@@ -1,9 +1,14 @@
+// Over 250 lines: images and masks share one decoder front (size limit, integrity check, error wording) that a split would repeat.
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Tiff.Constants;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace SegSharp.Data;
 
-/// <summary>Decodes images (PNG, JPEG, BMP, TIFF; 8- or 16-bit; grayscale or colour) to float32 CHW in [0, 1].</summary>
+/// <summary>Decodes images (PNG, JPEG, BMP, TIFF incl. multi-page; 8- or 16-bit; gray, colour or N bands) to float32 CHW in [0, 1].</summary>
 public static class ImageFiles
 {
     public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff" };
@@ -16,12 +21,21 @@ public static class ImageFiles
     /// </summary>
     public const long DefaultMaxPixels = 150_000_000;
 
+    /// <summary>What <see cref="ReadImage"/> checks an image's bands against: the dataset's channels (the default) or a model's input.</summary>
+    public const string DatasetChannels = "the dataset's channels", ModelChannels = "the model's input channels";
+
     public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    /// <summary>Pixels as [channels, height, width]; colour images become gray by luminance when channels is 1.</summary>
+    /// <summary>
+    /// Pixels as [channels, height, width]. One-page files convert as before for 1 (colour becomes gray by luminance) and 3
+    /// (gray repeats, alpha is dropped) channels. Any other count, and every multi-page TIFF, is a stack of bands that must
+    /// add up to <paramref name="channels"/> exactly: a gray page gives 1 band, gray+alpha 2, RGB 3, RGBA 4, pages in order.
+    /// </summary>
     /// <param name="verify">Check the file is whole first (<see cref="ImageIntegrity"/>); a caller that checked it already may skip it.</param>
     /// <param name="maxPixels">Refuse, from the header and before decoding, an image of more pixels than this.</param>
-    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels, bool verify = true, long maxPixels = DefaultMaxPixels)
+    /// <param name="expected">Where <paramref name="channels"/> comes from, for the error when the bands do not match.</param>
+    public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels, bool verify = true, long maxPixels = DefaultMaxPixels,
+        string expected = DatasetChannels)
     {
         try
         {
@@ -29,35 +43,23 @@ public static class ImageFiles
             if (channels == 1)
             {
                 using var gray = Image.Load<L16>(bytes);
-                var pixels = new float[gray.Height * gray.Width];
-                gray.ProcessPixelRows(rows =>
+                if (gray.Frames.Count == 1)
                 {
-                    for (int y = 0; y < rows.Height; y++)
+                    var pixels = new float[gray.Height * gray.Width];
+                    gray.ProcessPixelRows(rows =>
                     {
-                        var row = rows.GetRowSpan(y);
-                        for (int x = 0; x < row.Length; x++) pixels[y * rows.Width + x] = row[x].PackedValue / 65535f;
-                    }
-                });
-                return (pixels, gray.Height, gray.Width);
-            }
-            using var color = Image.Load<Rgba64>(bytes);
-            int plane = color.Height * color.Width;
-            var rgb = new float[3 * plane];
-            color.ProcessPixelRows(rows =>
-            {
-                for (int y = 0; y < rows.Height; y++)
-                {
-                    var row = rows.GetRowSpan(y);
-                    for (int x = 0; x < row.Length; x++)
-                    {
-                        int i = y * rows.Width + x;
-                        rgb[i] = row[x].R / 65535f;
-                        rgb[plane + i] = row[x].G / 65535f;
-                        rgb[2 * plane + i] = row[x].B / 65535f;
-                    }
+                        for (int y = 0; y < rows.Height; y++)
+                        {
+                            var row = rows.GetRowSpan(y);
+                            for (int x = 0; x < row.Length; x++) pixels[y * rows.Width + x] = row[x].PackedValue / 65535f;
+                        }
+                    });
+                    return (pixels, gray.Height, gray.Width);
                 }
-            });
-            return (rgb, color.Height, color.Width);
+            }
+            using var image = Image.Load<Rgba64>(bytes, out var format);
+            if (channels == 3 && image.Frames.Count == 1) return (Planes(image.Frames.RootFrame, 3), image.Height, image.Width);
+            return (Bands(image, format, path, channels, expected), image.Height, image.Width);
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
         {
@@ -67,6 +69,84 @@ public static class ImageFiles
         {
             throw new SegSharpException($"Image '{path}' does not exist. Check the dataset's images folder.");
         }
+    }
+
+    /// <summary>The bands of every page, in order; refused, with what the file holds, unless they add up to <paramref name="channels"/>.</summary>
+    private static float[] Bands(Image<Rgba64> image, IImageFormat format, string path, int channels, string expected)
+    {
+        var counts = image.Frames.Cast<ImageFrame<Rgba64>>().Select(frame => BandsOf(image, frame, format)).ToList();
+        int total = counts.Sum();
+        if (total != channels)
+        {
+            string layout = counts.Count == 1 ? $"{Describe(counts[0])}" : $"{counts.Count} pages: {string.Join(" + ", counts)}";
+            throw new SegSharpException($"Image '{path}' has {total} band{(total == 1 ? "" : "s")} ({layout}) but {expected} is {channels}. Store " +
+                $"{channels} bands per image (gray+alpha PNG: 2, RGBA PNG or TIFF: 4, a multi-page TIFF: its pages' bands added up), or " +
+                (expected == ModelChannels ? $"use a model trained on {total}-band images." : $"set channels: {total}."));
+        }
+        int plane = image.Height * image.Width;
+        var pixels = new float[channels * plane];
+        int band = 0;
+        for (int f = 0; f < counts.Count; f++)
+        {
+            Planes(image.Frames[f], counts[f]).CopyTo(pixels, band * plane);
+            band += counts[f];
+        }
+        return pixels;
+    }
+
+    private static string Describe(int bands) => bands switch { 1 => "gray", 2 => "gray+alpha", 3 => "RGB", _ => "RGBA" };
+
+    /// <summary>How many bands a page stores: the PNG colour type, the TIFF samples per pixel, else gray for 8-bit files and RGB otherwise.</summary>
+    private static int BandsOf(Image image, ImageFrame frame, IImageFormat format)
+    {
+        if (format.Name == "PNG")
+        {
+            return image.Metadata.GetPngMetadata().ColorType switch
+            {
+                PngColorType.Grayscale => 1,
+                PngColorType.GrayscaleWithAlpha => 2,
+                PngColorType.RgbWithAlpha => 4,
+                _ => 3,
+            };
+        }
+        if (format.Name == "TIFF")
+        {
+            var tiff = frame.Metadata.GetTiffMetadata();
+            if (tiff.PhotometricInterpretation == TiffPhotometricInterpretation.PaletteColor) return 3;
+            return Math.Clamp((int)(tiff.BitsPerSample?.Channels ?? 3), 1, 4);
+        }
+        return image.PixelType.BitsPerPixel == 8 ? 1 : 3;
+    }
+
+    /// <summary>
+    /// A page as float planes in [0, 1]: 1 band is the red (gray) value, 2 gray and alpha, 3 RGB (a gray page repeats), 4 RGBA.
+    /// </summary>
+    private static float[] Planes(ImageFrame<Rgba64> frame, int bands)
+    {
+        int plane = frame.Height * frame.Width;
+        var result = new float[bands * plane];
+        frame.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++)
+                {
+                    int i = y * rows.Width + x;
+                    var p = row[x];
+                    if (bands == 1) result[i] = p.R / 65535f;
+                    else if (bands == 2) { result[i] = p.R / 65535f; result[plane + i] = p.A / 65535f; }
+                    else
+                    {
+                        result[i] = p.R / 65535f;
+                        result[plane + i] = p.G / 65535f;
+                        result[2 * plane + i] = p.B / 65535f;
+                        if (bands == 4) result[3 * plane + i] = p.A / 65535f;
+                    }
+                }
+            }
+        });
+        return result;
     }
 
     /// <summary>

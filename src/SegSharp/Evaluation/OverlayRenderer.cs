@@ -13,17 +13,20 @@ public static class OverlayRenderer
 {
     private static readonly Rgb24 Ignored = new(128, 128, 128);
 
-    /// <summary>The image as 8-bit RGB, contrast-stretched to its own min..max (inputs may be normalised).</summary>
+    /// <summary>
+    /// The image as 8-bit RGB, contrast-stretched to the shown bands' min..max (inputs may be normalised): the first three
+    /// bands as RGB, or the first band as gray when there are fewer than three.
+    /// </summary>
     public static Rgb24[] Display(float[] image, int channels, int height, int width)
     {
-        int plane = height * width;
+        int plane = height * width, shown = channels >= 3 ? 3 : 1;
         float min = float.MaxValue, max = float.MinValue;
-        foreach (float v in image) { min = Math.Min(min, v); max = Math.Max(max, v); }
+        foreach (float v in image.AsSpan(0, shown * plane)) { min = Math.Min(min, v); max = Math.Max(max, v); }
         float scale = max > min ? 255f / (max - min) : 0;
         var pixels = new Rgb24[plane];
         for (int i = 0; i < plane; i++)
         {
-            byte Channel(int c) => (byte)Math.Clamp((image[Math.Min(c, channels - 1) * plane + i] - min) * scale, 0, 255);
+            byte Channel(int c) => (byte)Math.Clamp((image[c % shown * plane + i] - min) * scale, 0, 255);
             pixels[i] = new Rgb24(Channel(0), Channel(1), Channel(2));
         }
         return pixels;

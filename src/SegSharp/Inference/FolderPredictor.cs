@@ -95,14 +95,18 @@ public sealed class FolderPredictor
         Directory.CreateDirectory(masks);
         Directory.CreateDirectory(overlays);
         var palette = _classes.Select(c => c.Color).ToList();
-        Task<(float[], int, int)>? next = files.Count > 0 ? Task.Run(() => ImageFiles.ReadImage(files[0], _channels, maxPixels: maxPixels)) : null;
+        Task<(float[], int, int)>? next = files.Count > 0
+            ? Task.Run(() => ImageFiles.ReadImage(files[0], _channels, maxPixels: maxPixels, expected: ImageFiles.ModelChannels))
+            : null;
         for (int i = 0; i < files.Count && !stop.IsCancellationRequested; i++)
         {
             string file = files[i];
             var current = next!;
             // The loop variable is shared by every iteration: the decode task must capture the next file's name, not i.
             string? nextFile = i + 1 < files.Count ? files[i + 1] : null;
-            next = nextFile is not null ? Task.Run(() => ImageFiles.ReadImage(nextFile, _channels, maxPixels: maxPixels)) : null;
+            next = nextFile is not null
+                ? Task.Run(() => ImageFiles.ReadImage(nextFile, _channels, maxPixels: maxPixels, expected: ImageFiles.ModelChannels))
+                : null;
             (float[] Pixels, int Height, int Width) image = default;
             string? error = null;
             try

@@ -55,13 +55,19 @@ public static class MlnetResNet18Weights
         {
             if (!state.TryGetValue(key, out var target))
                 throw new SegSharpException($"Encoder weights '{path}': {key} has no place in the encoder; is the model encoder mlnet-resnet18?");
-            if (!target.shape.SequenceEqual(value.Shape))
+            using var source = tensor(value.Values, value.Shape);
+            // A stem of other than 3 inputs (an N-band dataset) takes the RGB kernels by the documented rule.
+            using var adapted = key == StemWeight && target.shape[1] != value.Shape[1] && target.shape.Length == 4 && value.Shape.Length == 4
+                ? TorchvisionResNet.AdaptInputChannels(source, target.shape[1])
+                : source.alias();
+            if (!target.shape.SequenceEqual(adapted.shape))
                 throw new SegSharpException($"Encoder weights '{path}': {key} is [{string.Join(", ", value.Shape)}] in the file but " +
                     $"[{string.Join(", ", target.shape)}] in the encoder.");
-            using var source = tensor(value.Values, value.Shape);
-            target.copy_(source);
+            target.copy_(adapted);
         }
     }
+
+    private const string StemWeight = "_stem.0.weight";
 
     private sealed record Weight(float[] Values, long[] Shape);
 

@@ -21,7 +21,7 @@ public sealed record ModelCard
     public required string SegSharpVersion { get; init; }
     public required ModelConfig Model { get; init; }
 
-    /// <summary>1 (grayscale) or 3 (RGB): images are converted to this before the forward pass.</summary>
+    /// <summary>Bands per image: 1 (grayscale) or 3 (RGB), converted before the forward pass, or N read as stored (the dataset's channels).</summary>
     public required int InputChannels { get; init; }
 
     /// <summary>The classes in logit order: name, mask value (or packed 0xRRGGBB), display colour.</summary>
@@ -59,7 +59,7 @@ public sealed record ModelCard
     };
 
     /// <summary>Most input channels and classes a card may name (far above any real model; a guard against edited files).</summary>
-    public const int MaxInputChannels = 64, MaxClasses = 4096;
+    public const int MaxInputChannels = Data.DatasetDescription.MaxChannels, MaxClasses = 4096;
 
     /// <summary>
     /// Refuses a card whose fields are out of range before anything is built from it: a damaged or edited file must not

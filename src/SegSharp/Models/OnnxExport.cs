@@ -88,7 +88,7 @@ public static class OnnxExport
         yield return (MetadataKeys.Classes, JsonSerializer.Serialize(card.Classes.Select(c => c.Name)));
         yield return (MetadataKeys.Colors, JsonSerializer.Serialize(card.Classes.Select(c => c.Color)));
         yield return (MetadataKeys.Normalize, normalize is null ? "{}" : JsonSerializer.Serialize(new { mean = normalize.Mean, std = normalize.Std }));
-        yield return (MetadataKeys.Input, $"{(card.InputChannels == 1 ? "grayscale" : "RGB")} pixels scaled to 0..1 " +
+        yield return (MetadataKeys.Input, $"{card.InputChannels switch { 1 => "grayscale", 3 => "RGB", int n => $"{n}-band" }} pixels scaled to 0..1 " +
             (normalize is null ? "(no normalisation)" : $"then (x - mean) / std per channel with {MetadataKeys.Normalize}") + ", float32 NCHW");
         yield return (MetadataKeys.Stride, model.Stride.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return (MetadataKeys.InputPolicy, model.PadInputs ? "pad" : "strict");

@@ -25,7 +25,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, (Tensor LowLevel, Tensor H
         int expansion = bottleneck ? 4 : 1;
         bool bias = Norms.ConvBias(norm);
         if (kind == EncoderKind.MlnetResNet18) _input = new MlnetPreprocessing(inputChannels);
-        long stemInputs = _input is null ? inputChannels : MlnetPreprocessing.OutputChannels;
+        long stemInputs = _input?.OutputChannels ?? inputChannels;
         _stem = nn.Sequential(Convolution.Plain(stemInputs, 64, 7, stride: 2, padding: 3, bias: bias), Norms.Create(norm, 64), nn.ReLU(inplace: true),
             nn.MaxPool2d(3, stride: 2, padding: 1));
         long channels = 64;

@@ -29,6 +29,8 @@ public sealed class TrainingParts : IDisposable
                 $"{Math.Max(1, train.BatchSize / collective.Size) * collective.Size}), or start another number of processes.");
         Threads = TorchRuntime.ConfigureThreads(0);
         Dataset = dataset;
+        TransformPipeline.CheckChannels(config.TrainTransforms, "transforms.train", dataset.Description);
+        TransformPipeline.CheckChannels(config.ValidationTransforms, "transforms.val", dataset.Description);
         Split = DatasetSplit.Create(dataset);
         TrainLoader = new BatchLoader(Split.Train, TransformPipeline.Create(config.TrainTransforms), train.BatchSize, train.Seed, shuffle: true,
             config.Data.Workers, config.Data.Prefetch, train.IterationsPerEpoch * train.Accumulate, collective.Rank, collective.Size,

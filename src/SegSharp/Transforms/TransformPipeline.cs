@@ -25,6 +25,22 @@ public sealed class TransformPipeline : ISampleTransform
     /// <summary>Only the image-only intensity steps (normalize) of <paramref name="specs"/>: what prediction applies to any image.</summary>
     public static TransformPipeline Photometric(IEnumerable<TransformSpec> specs) => Create(specs.OfType<NormalizeSpec>());
 
+    /// <summary>
+    /// Refuses a normalize step whose mean or std lists neither one value (every channel) nor one per channel of
+    /// <paramref name="description"/>: a longer list would have its extra values ignored, a shorter one would fail mid-epoch.
+    /// </summary>
+    public static void CheckChannels(IEnumerable<TransformSpec> specs, string key, DatasetDescription description)
+    {
+        int channels = description.Channels;
+        foreach (var spec in specs.OfType<NormalizeSpec>())
+        {
+            foreach (var (name, values) in new[] { ("mean", spec.Mean), ("std", spec.Std) })
+                if (values.Length != 1 && values.Length != channels)
+                    throw new SegSharpException($"{key}: normalize {name} has {values.Length} values but dataset '{description.SourcePath}' has channels: " +
+                        $"{channels}. Give {(channels == 1 ? "one value" : $"one value (for every channel) or {channels}")}.");
+        }
+    }
+
     /// <summary>One line per spec. C# cannot close a record hierarchy, so the default arm exists; a test builds every kind.</summary>
     public static IJointTransform Create(TransformSpec spec) => spec switch
     {

@@ -152,9 +152,47 @@ public class MlnetResNet18Tests(ITestOutputHelper output)
         }
     }
 
-    private static ResNetEncoder Pretrained(int outputStride)
+    /// <summary>
+    /// The pretrained encoder on an N-band dataset (the documented rule: the stem's RGB kernels go to channel c mod 3,
+    /// scaled by 3/N; channel c subtracts RGB channel c mod 3's mean): an RGB image repeated to 6 bands gives the
+    /// 3-channel encoder's features exactly, and 2 or 4 bands build, load and run.
+    /// </summary>
+    [Fact]
+    public void The_pretrained_encoder_takes_n_bands_and_six_bands_of_repeated_rgb_give_the_rgb_features()
     {
-        var encoder = new ResNetEncoder(EncoderKind.MlnetResNet18, 3, NormKind.Batch, outputStride);
+        using var rgb = Pretrained(outputStride: 32);
+        using var six = Pretrained(outputStride: 32, channels: 6);
+        using var generator = new Generator(0);
+        generator.manual_seed(11);
+        using var image = rand(new long[] { 2, 3, 64, 96 }, generator: generator);
+        using var expected = RunAll(rgb, image);
+        using var repeated = cat(new[] { image, image }, 1);
+        using var actual = RunAll(six, repeated);
+        double error = (actual - expected).abs().max().item<float>(), scale = expected.abs().max().item<float>();
+        output.WriteLine($"6 bands: max |difference| {error:E2} of features up to {scale:F2}");
+        Assert.True(scale > 0.1 && error <= 1e-5 * Math.Max(1, scale), $"features differ by {error} (scale {scale})");
+        foreach (int channels in new[] { 2, 4 })
+        {
+            using var encoder = Pretrained(outputStride: 32, channels);
+            using var stem = encoder.state_dict()["_stem.0.weight"];
+            Assert.Equal(new long[] { 64, channels, 7, 7 }, stem.shape);
+            using var features = RunAll(encoder, image[.., ..1].expand(2, channels, 64, 96));
+            Assert.True(features.isfinite().all().item<bool>());
+        }
+    }
+
+    private static Tensor RunAll(ResNetEncoder encoder, Tensor input)
+    {
+        using var noGrad = no_grad();
+        using var guard = NativeScalarGuard.Enter();
+        var (low, high) = encoder.forward(input);
+        low.Dispose();
+        return high;
+    }
+
+    private static ResNetEncoder Pretrained(int outputStride, int channels = 3)
+    {
+        var encoder = new ResNetEncoder(EncoderKind.MlnetResNet18, channels, NormKind.Batch, outputStride);
         MlnetResNet18Weights.LoadInto(encoder, MlnetResNet18Weights.BundledPath);
         encoder.eval();
         return encoder;

@@ -72,6 +72,29 @@ public class OnnxExportTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>N-band inputs (2, 4, 6) through ML.NET's pretrained encoder, whose built-in preprocessing has a twin in the graph.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(6)]
+    public void N_band_models_export_with_onnx_runtime_parity(int channels)
+    {
+        string[] settings = { "model.name=unet", "model.encoder=mlnet-resnet18", "model.encoder_weights=pretrained", "model.norm=batch" };
+        using var model = Build(settings, classes: 3, channels);
+        ModelFactory.LoadStartingWeights(model, SegSharpConfig.Load(null, settings).Model);
+        var file = OnnxExport.Build(model, Card(model, settings), "{}");
+        Assert.Equal(channels, file.Graph.Input[0].Type.TensorType.Shape.Dim[1].DimValue);
+        Assert.Contains($"{channels}-band pixels", file.MetadataProps.Single(p => p.Key == OnnxExport.MetadataKeys.Input).Value);
+        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(file));
+        using var scope = NewDisposeScope();
+        var images = Random(1, channels, 45, 70, seed: channels);
+        var expected = Forward(model, images);
+        var actual = Run(session, images);
+        double difference = (actual - expected).abs().max().item<float>(), spread = expected.std().item<float>();
+        output.WriteLine($"{channels} bands: max |difference| {difference:E2} (logits' std {spread:F3})");
+        Assert.True(spread > 0.01 && difference <= 1e-4 * Math.Max(1, spread), $"logits differ by {difference} (std {spread})");
+    }
+
     [Fact]
     public void The_file_holds_the_logical_float32_weights_under_their_state_dict_names()
     {
@@ -147,9 +170,9 @@ public class OnnxExportTests(ITestOutputHelper output)
         Assert.Contains("does not know the module type Tanh", error.Message);
     }
 
-    internal static SegmentationModel Build(string[] settings, int classes)
+    internal static SegmentationModel Build(string[] settings, int classes, int channels = 3)
     {
-        var model = ModelFactory.Create(SegSharpConfig.Load(null, settings).Model, 3, classes, seed: 3);
+        var model = ModelFactory.Create(SegSharpConfig.Load(null, settings).Model, channels, classes, seed: 3);
         // Move batch-norm statistics away from (0, 1), so the exported running mean and variance matter.
         using (var noGrad = no_grad())
         using (var guard = NativeScalarGuard.Enter())
@@ -158,7 +181,7 @@ public class OnnxExportTests(ITestOutputHelper output)
             for (int i = 0; i < 3; i++)
             {
                 using var scope = NewDisposeScope();
-                model.forward(Random(4, 3, 64, 64, seed: 100 + i) * 2 + 0.5);
+                model.forward(Random(4, channels, 64, 64, seed: 100 + i) * 2 + 0.5);
             }
         }
         model.eval();
