@@ -3,7 +3,7 @@
 # ./test.sh --fast (every unit test, no end-to-end training; under a minute). Other arguments go to dotnet test.
 #
 # On a fresh machine it first installs what the tests need and is missing (Debian packages: the independent
-# references in python3-torch/torchvision/onnx/scipy/pil, Open MPI, jupyter-nbconvert, the real MLflow server's
+# references in python3-torch/torchvision/onnx/scipy/pil/sklearn, Open MPI, jupyter-nbconvert, the real MLflow server's
 # packages from ../shared/mlflow-server/start.sh, Node.js for the workflow linters), and prints what it installed.
 # Without root (and without sudo) it prints the exact apt-get line and stops before running anything.
 set -euo pipefail
@@ -25,7 +25,7 @@ mlflow_start=../shared/mlflow-server/start.sh
 [ -f "$mlflow_start" ] || fail "$mlflow_start is missing; the tracking tests run against that real MLflow server"
 
 # The Debian packages the tests use. The MLflow server's list has one source: its own start script.
-packages=(python3-torch python3-torchvision python3-onnx python3-scipy python3-pil fonts-dejavu-core openmpi-bin jupyter-nbconvert)
+packages=(python3-torch python3-torchvision python3-onnx python3-scipy python3-pil python3-sklearn fonts-dejavu-core openmpi-bin jupyter-nbconvert)
 read -r -a mlflow_packages <<<"$(sed -n '/^DEBS="/,/"$/p' "$mlflow_start" | tr -d '"' | sed 's/^DEBS=//' | tr '\n' ' ')"
 [ ${#mlflow_packages[@]} -gt 5 ] || fail "could not read the package list (DEBS=...) from $mlflow_start"
 packages+=("${mlflow_packages[@]}")

@@ -23,6 +23,9 @@ public sealed record EvaluationConfig
 
     public required InferencePrecision Precision { get; init; }
 
+    /// <summary>Multilabel datasets: the probability above which a class counts as present (ignored for multiclass).</summary>
+    public double Threshold { get; init; } = 0.5;
+
     internal static EvaluationConfig Read(ConfigSection s) => new()
     {
         Samples = s.GetInt("samples", 4, 0, 1000),
@@ -32,5 +35,6 @@ public sealed record EvaluationConfig
         MaxWholePixels = s.GetLong("max_whole_pixels", 2048L * 2048, 0),
         FlipTta = s.GetBool("flip_tta", false),
         Precision = s.GetEnum("precision", InferencePrecision.Auto),
+        Threshold = s.GetDouble("threshold", 0.5, 0.01, 0.99),
     };
 }

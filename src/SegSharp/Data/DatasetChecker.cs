@@ -11,11 +11,12 @@ public static class DatasetChecker
     {
         var listing = DatasetListing.Scan(description);
         var schema = new LabelSchema(description);
+        var labels = description.Task == SegmentationTask.Multilabel ? new MultiLabelMasks(description) : null;
         var errors = new List<string>();
         var warnings = new List<string>();
         if (listing.Pairs.Count == 0) errors.Add(FolderDataset.NoPairs(description));    // what training would refuse
-        foreach (var image in listing.ImagesWithoutMask) errors.Add($"Image '{image}' has no mask with the same stem in '{description.MasksDirectory}'. Add " +
-            $"the mask or remove the image.");
+        foreach (var image in listing.ImagesWithoutMask)
+            errors.Add($"Image '{image}' has no mask with the same stem in '{description.PairedMasksDirectory}'. Add the mask or remove the image.");
         foreach (var mask in listing.MasksWithoutImage) errors.Add($"Mask '{mask}' has no image with the same stem in '{description.ImagesDirectory}'. Add " +
             $"the image or remove the mask.");
         var sizes = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -25,7 +26,7 @@ public static class DatasetChecker
         int done = 0;
         Parallel.For(0, listing.Pairs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
         {
-            results[i] = CheckPair(listing.Pairs[i], description, schema);
+            results[i] = labels is null ? CheckPair(listing.Pairs[i], description, schema) : CheckLabels(listing.Pairs[i], description, labels);
             progress?.Report(Interlocked.Increment(ref done));
         });
         foreach (var r in results)
@@ -44,6 +45,33 @@ public static class DatasetChecker
             Description = description, Pairs = listing.Pairs.Count, Sizes = sizes, ClassPixels = classPixels,
             IgnoredPixels = ignored, Errors = errors, Warnings = warnings,
         };
+    }
+
+    /// <summary>A multilabel pair: every class's mask readable, of the image's size; counts are each class's present pixels.</summary>
+    private static (string?, string?, long[]?, long) CheckLabels((string Stem, string Image, string Mask) pair, DatasetDescription description,
+        MultiLabelMasks labels)
+    {
+        try
+        {
+            var (height, width) = ImageFiles.ReadSize(pair.Image, description.MaxImagePixels);
+            ImageFiles.ReadImage(pair.Image, description.Channels, maxPixels: description.MaxImagePixels);
+            var (bits, maskHeight, maskWidth) = labels.Read(pair.Stem, pair.Mask);
+            if (maskHeight != height || maskWidth != width)
+                return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null,
+                    null, 0);
+            var counts = new long[description.ClassCount];
+            long ignored = 0;
+            foreach (int pixel in bits)
+            {
+                if (pixel == LabelBits.Ignore) { ignored++; continue; }
+                for (int c = 0; c < counts.Length; c++) counts[c] += pixel >> c & 1;
+            }
+            return (null, $"{width}x{height}", counts, ignored);
+        }
+        catch (SegSharpException e)
+        {
+            return (e.Message, null, null, 0);
+        }
     }
 
     private static (string?, string?, long[]?, long) CheckPair((string Stem, string Image, string Mask) pair, DatasetDescription description,

@@ -29,6 +29,20 @@ public sealed record DatasetDescription
     /// <summary>Class-index value meaning "no label": excluded from losses and metrics.</summary>
     public required int IgnoreIndex { get; init; }
 
+    /// <summary>task: one class per pixel (multiclass) or any set of classes (multilabel, masks as <see cref="LabelBits"/>).</summary>
+    public SegmentationTask Task { get; init; } = SegmentationTask.Multiclass;
+
+    /// <summary>Multilabel only: a folder of binary masks per class, or one mask whose bands are the classes.</summary>
+    public MaskLayout MaskLayout { get; init; } = MaskLayout.Folders;
+
+    /// <summary>
+    /// Where masks are paired with images by stem: the masks folder, or for multilabel folders the first class's folder
+    /// (every other class's file is then looked up by the same stem).
+    /// </summary>
+    public string PairedMasksDirectory => Task == SegmentationTask.Multilabel && MaskLayout == MaskLayout.Folders
+        ? Path.Combine(MasksDirectory, Classes[0].Name)
+        : MasksDirectory;
+
     /// <summary>Raw mask values (or packed RGB) that map to <see cref="IgnoreIndex"/>.</summary>
     public required IReadOnlyList<int> IgnoreValues { get; init; }
     public required SplitSpec Split { get; init; }
@@ -59,6 +73,21 @@ public sealed record DatasetDescription
         string images = s.GetString("images", "images");
         string masks = s.GetString("masks", "masks");
         int channels = s.GetInt("channels", 3, 1, MaxChannels);
+        var task = s.GetEnum("task", SegmentationTask.Multiclass);
+        var (encoding, classes, ignoreIndex, ignoreValues, layout) = task == SegmentationTask.Multilabel ? ReadMultiLabel(s) : ReadMultiClass(s);
+        var split = ReadSplit(s.Section("split"), baseDir);
+        long maxPixels = s.GetInt("max_image_pixels", (int)ImageFiles.DefaultMaxPixels, 1, int.MaxValue);
+        return new DatasetDescription
+        {
+            Name = name, SourcePath = Path.GetFullPath(path), Root = root,
+            ImagesDirectory = Path.Combine(root, images), MasksDirectory = Path.Combine(root, masks),
+            Channels = channels, MaskEncoding = encoding, Classes = classes, IgnoreIndex = ignoreIndex,
+            IgnoreValues = ignoreValues, Split = split, MaxImagePixels = maxPixels, Task = task, MaskLayout = layout,
+        };
+    }
+
+    private static (MaskEncoding, List<ClassInfo>, int, List<int>, MaskLayout) ReadMultiClass(ConfigSection s)
+    {
         var encoding = s.GetEnum("mask_encoding", MaskEncoding.Index);
         var classes = ReadClasses(s, encoding);
         int ignoreIndex = s.GetInt("ignore_index", 255, 0, 65535);
@@ -68,15 +97,27 @@ public sealed record DatasetDescription
         // In index masks the stored value is the class index, so a pixel holding ignore_index means "no label",
         // as in torchvision and MMSegmentation (CamVid and Cityscapes masks mark void with 255).
         if (encoding == MaskEncoding.Index && !ignoreValues.Contains(ignoreIndex)) ignoreValues.Add(ignoreIndex);
-        var split = ReadSplit(s.Section("split"), baseDir);
-        long maxPixels = s.GetInt("max_image_pixels", (int)ImageFiles.DefaultMaxPixels, 1, int.MaxValue);
-        return new DatasetDescription
-        {
-            Name = name, SourcePath = Path.GetFullPath(path), Root = root,
-            ImagesDirectory = Path.Combine(root, images), MasksDirectory = Path.Combine(root, masks),
-            Channels = channels, MaskEncoding = encoding, Classes = classes, IgnoreIndex = ignoreIndex,
-            IgnoreValues = ignoreValues, Split = split, MaxImagePixels = maxPixels,
-        };
+        return (encoding, classes, ignoreIndex, ignoreValues, MaskLayout.Folders);
+    }
+
+    /// <summary>
+    /// Multilabel masks are binary per class: 0 is absent, any other value present, and a value in ignore_values leaves
+    /// the pixel out for every class. Classes are named (no values); there is no ignore_index or mask_encoding.
+    /// </summary>
+    private static (MaskEncoding, List<ClassInfo>, int, List<int>, MaskLayout) ReadMultiLabel(ConfigSection s)
+    {
+        foreach (string key in new[] { "mask_encoding", "ignore_index" })
+            if (s.Has(key))
+                throw s.Error(key, s.GetString(key, ""), "nothing with task: multilabel (its masks are binary: 0 absent, any other value present, " +
+                    "ignore_values left out); remove it");
+        var classes = ReadClasses(s, MaskEncoding.Index);
+        if (classes.Count > LabelBits.MaxClasses)
+            throw s.Error("classes", $"{classes.Count} classes", $"at most {LabelBits.MaxClasses} classes with task: multilabel");
+        var layout = s.GetEnum("mask_layout", MaskLayout.Folders);
+        var ignoreValues = s.GetInts("ignore_values", Array.Empty<int>(), null, 1).ToList();
+        if (layout == MaskLayout.Bands && ignoreValues.Count > 0)
+            throw s.Error("ignore_values", $"[{string.Join(", ", ignoreValues)}]", "none with mask_layout: bands (use mask_layout: folders to ignore values)");
+        return (MaskEncoding.Values, classes, LabelBits.Ignore, ignoreValues, layout);
     }
 
     private static List<ClassInfo> ReadClasses(ConfigSection s, MaskEncoding encoding)

@@ -11,10 +11,12 @@ public sealed record DatasetListing(
         if (!Directory.Exists(description.ImagesDirectory))
             throw new SegSharpException($"Dataset '{description.SourcePath}': images folder '{description.ImagesDirectory}' does not exist. Fix root or " +
                 $"images.");
-        if (!Directory.Exists(description.MasksDirectory))
-            throw new SegSharpException($"Dataset '{description.SourcePath}': masks folder '{description.MasksDirectory}' does not exist. Fix root or masks.");
+        string maskFolder = description.PairedMasksDirectory;
+        if (!Directory.Exists(maskFolder))
+            throw new SegSharpException($"Dataset '{description.SourcePath}': masks folder '{maskFolder}' does not exist. Fix root or masks" +
+                (maskFolder == description.MasksDirectory ? "." : $" (with mask_layout: folders each class has its folder under masks, named as the class)."));
         var images = ByStem(description.ImagesDirectory, "images");
-        var masks = ByStem(description.MasksDirectory, "masks");
+        var masks = ByStem(maskFolder, "masks");
         var pairs = images.Keys.Where(masks.ContainsKey).OrderBy(NaturalKey, StringComparer.Ordinal)
             .Select(stem => (stem, images[stem], masks[stem])).ToList();
         return new DatasetListing(pairs,
@@ -26,7 +28,8 @@ public sealed record DatasetListing(
     public static string NaturalKey(string stem) =>
         System.Text.RegularExpressions.Regex.Replace(stem, @"\d+", m => m.Value.PadLeft(12, '0'));
 
-    private static Dictionary<string, string> ByStem(string folder, string what)
+    /// <summary>The image files of a folder by stem; two files of one stem are an error.</summary>
+    internal static Dictionary<string, string> ByStem(string folder, string what)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(folder).Where(ImageFiles.IsImage))

@@ -8,6 +8,7 @@ public sealed class FolderDataset : ISegmentationDataset
 {
     private readonly List<(string Stem, string Image, string Mask)> _pairs;
     private readonly LabelSchema _schema;
+    private readonly MultiLabelMasks? _labels;
 
     // Pairs whose files were checked whole once; later epochs skip the check (the loader decodes every pair each epoch).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _verified = new();
@@ -16,6 +17,7 @@ public sealed class FolderDataset : ISegmentationDataset
     {
         Description = description;
         _schema = new LabelSchema(description);
+        if (description.Task == SegmentationTask.Multilabel) _labels = new MultiLabelMasks(description);
         var listing = DatasetListing.Scan(description);
         if (listing.Pairs.Count == 0) throw new SegSharpException(NoPairs(description));
         _pairs = listing.Pairs.ToList();
@@ -24,7 +26,7 @@ public sealed class FolderDataset : ISegmentationDataset
 
     /// <summary>What training (and data check) say of a description that pairs no files.</summary>
     public static string NoPairs(DatasetDescription description) =>
-        $"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and '{description.MasksDirectory}'. " +
+        $"Dataset '{description.SourcePath}': no image/mask pairs found in '{description.ImagesDirectory}' and '{description.PairedMasksDirectory}'. " +
         "Check root, images and masks.";
 
     /// <summary>Images without a mask and masks without an image: not part of the dataset (data check lists them as errors).</summary>
@@ -46,12 +48,18 @@ public sealed class FolderDataset : ISegmentationDataset
         var (stem, imagePath, maskPath) = _pairs[index];
         bool verify = !_verified.ContainsKey(index);
         var (pixels, height, width) = ImageFiles.ReadImage(imagePath, Description.Channels, verify, Description.MaxImagePixels);
-        var (raw, maskHeight, maskWidth) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb,
-            Description.MaskEncoding == MaskEncoding.Palette, verify, Description.MaxImagePixels);
+        var (mask, maskHeight, maskWidth) = _labels is not null ? _labels.Read(stem, maskPath, verify) : ReadClasses(maskPath, verify);
         _verified.TryAdd(index, true);
         if (maskHeight != height || maskWidth != width)
             throw new SegSharpException($"Mask '{maskPath}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's " +
                 $"size.");
-        return new Sample(stem, pixels, _schema.Map(raw, maskPath), Description.Channels, height, width, Description.IgnoreIndex);
+        return new Sample(stem, pixels, mask, Description.Channels, height, width, Description.IgnoreIndex);
+    }
+
+    private (int[] Classes, int Height, int Width) ReadClasses(string maskPath, bool verify)
+    {
+        var (raw, height, width) = ImageFiles.ReadMaskValues(maskPath, Description.MaskEncoding == MaskEncoding.Rgb,
+            Description.MaskEncoding == MaskEncoding.Palette, verify, Description.MaxImagePixels);
+        return (_schema.Map(raw, maskPath), height, width);
     }
 }

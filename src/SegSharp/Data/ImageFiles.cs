@@ -22,7 +22,7 @@ public static class ImageFiles
     public const long DefaultMaxPixels = 150_000_000;
 
     /// <summary>What <see cref="ReadImage"/> checks an image's bands against: the dataset's channels (the default) or a model's input.</summary>
-    public const string DatasetChannels = "the dataset's channels", ModelChannels = "the model's input channels";
+    public const string DatasetChannels = "the dataset's channels", ModelChannels = "the model's input channels", ClassCount = "the dataset's class count";
 
     public static bool IsImage(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
@@ -81,7 +81,12 @@ public static class ImageFiles
             string layout = counts.Count == 1 ? $"{Describe(counts[0])}" : $"{counts.Count} pages: {string.Join(" + ", counts)}";
             throw new SegSharpException($"Image '{path}' has {total} band{(total == 1 ? "" : "s")} ({layout}) but {expected} is {channels}. Store " +
                 $"{channels} bands per image (gray+alpha PNG: 2, RGBA PNG or TIFF: 4, a multi-page TIFF: its pages' bands added up), or " +
-                (expected == ModelChannels ? $"use a model trained on {total}-band images." : $"set channels: {total}."));
+                expected switch
+                {
+                    ModelChannels => $"use a model trained on {total}-band images.",
+                    ClassCount => $"list {total} classes.",
+                    _ => $"set channels: {total}.",
+                });
         }
         int plane = image.Height * image.Width;
         var pixels = new float[channels * plane];
@@ -195,6 +200,23 @@ public static class ImageFiles
         {
             throw new SegSharpException($"Mask '{path}' does not exist. Check the dataset's masks folder.");
         }
+    }
+
+    /// <summary>Writes 8-bit gray values (0..255) as a PNG, atomically (temp file + rename).</summary>
+    public static void WriteGray(string path, int[] values, int height, int width)
+    {
+        using var image = new Image<L8>(width, height);
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < row.Length; x++) row[x] = new L8((byte)values[y * width + x]);
+            }
+        });
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        Foundation.AtomicFile.WriteAllBytes(path, stream.ToArray());
     }
 
     /// <summary>Refuses a size over the pixel limit, naming the file, the size and both ways out.</summary>

@@ -8,4 +8,7 @@ public sealed record ClassMetrics(string Name, long TruePositives, long FalsePos
     double? IoU, double? Dice, double? Precision, double? Recall)
 {
     public long Support => TruePositives + FalseNegatives;
+
+    /// <summary>Multilabel only: pixels where the class is neither present nor predicted (null for multiclass).</summary>
+    public long? TrueNegatives { get; init; }
 }

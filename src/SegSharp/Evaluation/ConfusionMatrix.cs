@@ -7,7 +7,7 @@ namespace SegSharp.Evaluation;
 /// bincount. Every metric derives from it (<see cref="SegmentationMetrics"/>). Pixels whose target is the ignore
 /// index never count. Counts are int64, so billions of pixels accumulate exactly.
 /// </summary>
-public sealed class ConfusionMatrix : IDisposable
+public sealed class ConfusionMatrix : IClassCounts
 {
     private readonly Tensor _counts;
 
@@ -47,7 +47,8 @@ public sealed class ConfusionMatrix : IDisposable
         return result;
     }
 
-    public SegmentationMetrics Metrics(IReadOnlyList<string>? classNames = null) => SegmentationMetrics.From(ToArray(), classNames);
+    public SegmentationMetrics Metrics(IReadOnlyList<string>? classNames = null, long[,]? counts = null) =>
+        SegmentationMetrics.From(counts ?? ToArray(), classNames);
 
     public void Reset() => _counts.zero_();
 

@@ -44,6 +44,28 @@ public static class OverlayRenderer
         return pixels;
     }
 
+    /// <summary>
+    /// A mask over the image: multiclass, each class's colour blended; multilabel (<see cref="LabelBits"/>), the mean colour
+    /// of the classes present blended, the image itself where none is, grey where ignored.
+    /// </summary>
+    public static Rgb24[] Overlay(Rgb24[] shown, int[] mask, IReadOnlyList<ClassInfo> classes, bool multiLabel)
+    {
+        if (!multiLabel) return Blend(shown, Colorize(mask, classes));
+        var colors = new Rgb24[mask.Length];
+        for (int i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] == LabelBits.Ignore) { colors[i] = Ignored; continue; }
+            int r = 0, g = 0, b = 0, n = 0;
+            for (int c = 0; c < classes.Count; c++)
+            {
+                if (!LabelBits.Has(mask[i], c)) continue;
+                (r, g, b, n) = (r + classes[c].Color[0], g + classes[c].Color[1], b + classes[c].Color[2], n + 1);
+            }
+            colors[i] = n == 0 ? shown[i] : new Rgb24((byte)(r / n), (byte)(g / n), (byte)(b / n));
+        }
+        return Blend(shown, colors);
+    }
+
     /// <summary>Class colours blended over the image at <paramref name="alpha"/>.</summary>
     public static Rgb24[] Blend(Rgb24[] image, Rgb24[] colors, float alpha = 0.45f)
     {
@@ -70,11 +92,12 @@ public static class OverlayRenderer
     public static Image<Rgb24> Panel(float[] image, int channels, int height, int width, int[] truth, int[] prediction, DatasetDescription description)
     {
         var shown = Display(image, channels, height, width);
+        bool multiLabel = description.Task == SegmentationTask.Multilabel;
         var panels = new[]
         {
             shown,
-            Blend(shown, Colorize(truth, description.Classes)),
-            Blend(shown, Colorize(prediction, description.Classes)),
+            Overlay(shown, truth, description.Classes, multiLabel),
+            Overlay(shown, prediction, description.Classes, multiLabel),
             ErrorMap(truth, prediction, description.IgnoreIndex),
         };
         const int gap = 4;

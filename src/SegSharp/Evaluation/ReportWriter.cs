@@ -24,7 +24,8 @@ public static class ReportWriter
         var m = outcome.Result.Metrics;
         WriteMetricsJson(Path.Combine(directory, "metrics.json"), outcome, checkpoint);
         AtomicFile.WriteAllText(Path.Combine(directory, "per_class.csv"), PerClassCsv(m));
-        using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) OverlayRenderer.SavePng(confusion, Path.Combine(directory, "confusion.png"));
+        if (!m.MultiLabel)
+            using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) OverlayRenderer.SavePng(confusion, Path.Combine(directory, "confusion.png"));
         foreach (var (kind, score, png) in outcome.Panels)
             AtomicFile.WriteAllBytes(Path.Combine(overlays, $"{OptionNames<PanelKind>.Name(kind)}-{Safe(score.Name)}.png"), png);
         foreach (var curve in curves) AtomicFile.WriteAllBytes(Path.Combine(directory, curve.File), ChartImage.Png(curve));
@@ -40,14 +41,16 @@ public static class ReportWriter
         var json = new
         {
             split = outcome.Split, checkpoint, precision = outcome.Precision, dataset = outcome.Description.Name, images = outcome.Result.Images.Count,
-                pixels = m.Pixels,
+                pixels = m.Pixels, task = OptionNames<Data.SegmentationTask>.Name(outcome.Description.Task),
             mean_iou = m.MeanIoU, mean_dice = m.MeanDice, pixel_accuracy = m.PixelAccuracy, mean_class_accuracy = m.MeanClassAccuracy,
             frequency_weighted_iou = m.FrequencyWeightedIoU, loss = outcome.Result.Loss, excluded_classes = m.ExcludedClasses,
             empty_class_policy = EmptyClassPolicy,
             per_class = m.PerClass.Select(c => new { name = c.Name, iou = c.IoU, dice = c.Dice, precision = c.Precision, recall = c.Recall,
-                true_positives = c.TruePositives, false_positives = c.FalsePositives, false_negatives = c.FalseNegatives, support = c.Support }),
-            confusion = Enumerable.Range(0, m.Confusion.GetLength(0)).Select(t => Enumerable.Range(0, m.Confusion.GetLength(1)).Select(p => m.Confusion[t,
-                p]).ToArray()),
+                true_positives = c.TruePositives, false_positives = c.FalsePositives, false_negatives = c.FalseNegatives, true_negatives = c.TrueNegatives,
+                support = c.Support }),
+            // Multilabel has no class-by-class confusion: each class's TP/FP/FN/TN above are its counts.
+            confusion = m.MultiLabel ? null : Enumerable.Range(0, m.Confusion.GetLength(0)).Select(t => Enumerable.Range(0, m.Confusion.GetLength(1))
+                .Select(p => m.Confusion[t, p]).ToArray()),
             per_image = outcome.Result.Images.Select(s => new { name = s.Name, mean_iou = s.MeanIoU, mean_dice = s.MeanDice }),
         };
         AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json, JsonFormats.Pretty) + "\n");
@@ -81,7 +84,8 @@ public static class ReportWriter
         h.Append("<h1>").Append(E(title)).Append("</h1><p class=\"sub\">").Append(E($"{outcome.Description.Name}, split '{outcome.Split}': " +
             $"{outcome.Result.Images.Count} images, {m.Pixels:N0} labelled pixels. Checkpoint: {checkpoint}")).Append("</p>");
         h.Append("<div class=\"cards\">");
-        foreach (var (label, value) in new[] { ("mean IoU", m.MeanIoU), ("mean Dice", m.MeanDice), ("pixel accuracy", m.PixelAccuracy),
+        foreach (var (label, value) in new[] { ("mean IoU", m.MeanIoU), ("mean Dice", m.MeanDice), (m.MultiLabel ? "label accuracy" : "pixel accuracy",
+            m.PixelAccuracy),
             ("mean class accuracy", m.MeanClassAccuracy), ("frequency-weighted IoU", m.FrequencyWeightedIoU) })
             h.Append(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{value:F4}</b>{label}</div>");
         h.Append("</div>");
@@ -97,19 +101,8 @@ public static class ReportWriter
         }
         h.Append("</table><p class=\"note\">").Append(E(EmptyClassPolicy))
             .Append(m.ExcludedClasses.Count > 0 ? E($" Excluded here: {string.Join(", ", m.ExcludedClasses)}.") : " No class was excluded.").Append("</p>");
-        h.Append("<h2>Confusion matrix</h2><p class=\"note\">Rows: true class; columns: predicted class. Counts in pixels; the picture is normalised per " +
-            "row.</p><table><tr><th>truth \\ predicted</th>");
-        foreach (var c in m.PerClass) h.Append("<th>").Append(E(c.Name)).Append("</th>");
-        h.Append("</tr>");
-        for (int t = 0; t < m.PerClass.Count; t++)
-        {
-            h.Append("<tr><td>").Append(E(m.PerClass[t].Name)).Append("</td>");
-            for (int p = 0; p < m.PerClass.Count; p++) h.Append(CultureInfo.InvariantCulture, $"<td>{m.Confusion[t, p]:N0}</td>");
-            h.Append("</tr>");
-        }
-        h.Append("</table>");
-        using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) h.Append(Img(OverlayRenderer.Png(confusion), "confusion matrix",
-            "Confusion matrix, row-normalised (%)"));
+        if (m.MultiLabel) AppendLabelCounts(h, m);
+        else AppendConfusion(h, m);
         if (curves.Count > 0)
         {
             h.Append("<h2>Training curves</h2>");
@@ -128,6 +121,36 @@ public static class ReportWriter
         h.Append("<p class=\"note\">Generated by SegSharp on ").Append(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'",
             CultureInfo.InvariantCulture)).Append(".</p></body></html>\n");
         return h.ToString();
+    }
+
+    /// <summary>Multiclass: the class-by-class confusion matrix, as a table and a row-normalised picture.</summary>
+    private static void AppendConfusion(StringBuilder h, SegmentationMetrics m)
+    {
+        h.Append("<h2>Confusion matrix</h2><p class=\"note\">Rows: true class; columns: predicted class. Counts in pixels; the picture is normalised per " +
+            "row.</p><table><tr><th>truth \\ predicted</th>");
+        foreach (var c in m.PerClass) h.Append("<th>").Append(E(c.Name)).Append("</th>");
+        h.Append("</tr>");
+        for (int t = 0; t < m.PerClass.Count; t++)
+        {
+            h.Append("<tr><td>").Append(E(m.PerClass[t].Name)).Append("</td>");
+            for (int p = 0; p < m.PerClass.Count; p++) h.Append(CultureInfo.InvariantCulture, $"<td>{m.Confusion[t, p]:N0}</td>");
+            h.Append("</tr>");
+        }
+        h.Append("</table>");
+        using (var confusion = ConfusionMatrixImage.Render(m.Confusion)) h.Append(Img(OverlayRenderer.Png(confusion), "confusion matrix",
+            "Confusion matrix, row-normalised (%)"));
+    }
+
+    /// <summary>Multilabel: each class's own counts (there is no class-by-class confusion when classes overlap).</summary>
+    private static void AppendLabelCounts(StringBuilder h, SegmentationMetrics m)
+    {
+        h.Append("<h2>Per-class counts</h2><p class=\"note\">Multilabel: each class is judged on its own over the labelled pixels (present when " +
+            "its probability exceeds the threshold). Label accuracy is the share of correct pixel-and-class decisions.</p><table><tr><th>class</th>" +
+            "<th>true positives</th><th>false positives</th><th>false negatives</th><th>true negatives</th></tr>");
+        foreach (var c in m.PerClass)
+            h.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(c.Name)}</td><td>{c.TruePositives:N0}</td><td>{c.FalsePositives:N0}</td>" +
+                $"<td>{c.FalseNegatives:N0}</td><td>{c.TrueNegatives:N0}</td></tr>");
+        h.Append("</table>");
     }
 
     private static string Img(byte[] png, string alt, string caption) =>

@@ -35,13 +35,13 @@ public sealed class FolderPredictor
     /// <summary>Predicts with a checkpoint's model through libtorch.</summary>
     public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta)
     {
-        var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels);
+        var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels, trained.Card.Decision);
         int channels = trained.Card.InputChannels;
         return new FolderPredictor(trained.Card, (image, height, width) =>
         {
             using var scope = NewDisposeScope();
             var input = tensor(image, new long[] { 1, channels, height, width });
-            return predictor.Probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
+            return trained.Card.Decision.Labels(predictor.Probabilities(input)).to(int32).cpu().data<int>().ToArray();
         });
     }
 
@@ -78,12 +78,23 @@ public sealed class FolderPredictor
 
     /// <summary>The files predicting <paramref name="files"/> into <paramref name="output"/> would write that exist already.</summary>
     public static IReadOnlyList<string> ExistingOutputs(IReadOnlyList<string> files, string output) =>
-        OutputNames(files).Values.SelectMany(n => new[] { Path.Combine(output, "masks", n + ".png"), Path.Combine(output, "overlays", n + ".png") })
-            .Where(File.Exists).ToList();
+        OutputNames(files).Values.SelectMany(n => Masks(output, n).Append(Path.Combine(output, "overlays", n + ".png"))).Where(File.Exists).ToList();
 
-    /// <summary>Whether an image named <paramref name="name"/> has both its outputs in <paramref name="output"/> (each written atomically).</summary>
+    /// <summary>
+    /// Whether an image named <paramref name="name"/> has its mask (or multilabel masks) and overlay in <paramref name="output"/>
+    /// (each written atomically, the overlay last).
+    /// </summary>
     public static bool Finished(string output, string name) =>
-        File.Exists(Path.Combine(output, "masks", name + ".png")) && File.Exists(Path.Combine(output, "overlays", name + ".png"));
+        Masks(output, name).Any(File.Exists) && File.Exists(Path.Combine(output, "overlays", name + ".png"));
+
+    /// <summary>Where a mask of <paramref name="name"/> may be: masks/name.png, or masks/&lt;class&gt;/name.png for multilabel models.</summary>
+    private static IEnumerable<string> Masks(string output, string name)
+    {
+        string masks = Path.Combine(output, "masks");
+        yield return Path.Combine(masks, name + ".png");
+        if (!Directory.Exists(masks)) yield break;
+        foreach (string folder in Directory.EnumerateDirectories(masks)) yield return Path.Combine(folder, name + ".png");
+    }
 
     /// <param name="maxPixels">An image declaring more pixels is skipped with the reason, before it is decoded.</param>
     /// <param name="stop">Ends the sequence after the image in hand.</param>
@@ -130,12 +141,29 @@ public sealed class FolderPredictor
             _card.IgnoreIndex), new Runtime.SeededRandom(0));
         int[] prediction = _classMap(sample.Image, height, width);
         string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
-        IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
-        var shown = OverlayRenderer.Display(pixels, _channels, height, width);
-        using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Blend(shown, OverlayRenderer.Colorize(prediction, _classes)), height, width))
-            OverlayRenderer.SavePng(overlay, overlayPath);
         var counts = new long[_classes.Count];
-        foreach (int v in prediction) counts[v]++;
+        bool multiLabel = _card.Decision.MultiLabel;
+        if (multiLabel)
+        {
+            // One binary mask per class (255 present, 0 absent) in masks/<class>/.
+            for (int c = 0; c < _classes.Count; c++)
+            {
+                string folder = Path.Combine(masks, _classes[c].Name);
+                Directory.CreateDirectory(folder);
+                var present = prediction.Select(v => LabelBits.Has(v, c) ? 255 : 0).ToArray();
+                counts[c] = present.Count(v => v != 0);
+                ImageFiles.WriteGray(Path.Combine(folder, name + ".png"), present, height, width);
+            }
+            maskPath = Path.Combine(masks, "<class>", name + ".png");
+        }
+        else
+        {
+            IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
+            foreach (int v in prediction) counts[v]++;
+        }
+        var shown = OverlayRenderer.Display(pixels, _channels, height, width);
+        using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Overlay(shown, prediction, _classes, multiLabel), height, width))
+            OverlayRenderer.SavePng(overlay, overlayPath);
         return new PredictionResult(file, maskPath, overlayPath, null, counts);
     }
 }

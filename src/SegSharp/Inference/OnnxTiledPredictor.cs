@@ -12,11 +12,13 @@ public sealed class OnnxTiledPredictor
 {
     private readonly OnnxModel _model;
     private readonly int _classes;
+    private readonly Models.ClassDecision _decision;
 
     public OnnxTiledPredictor(OnnxModel model, int tileSize, double overlap, bool flipTta, long maxWholePixels)
     {
         _model = model;
         _classes = model.Card.ClassCount;
+        _decision = model.Card.Decision;
         TileSize = tileSize;
         Overlap = overlap;
         FlipTta = flipTta;
@@ -36,28 +38,17 @@ public sealed class OnnxTiledPredictor
         return tile == 0 || (height <= tile && width <= tile) ? Whole(image, height, width) : Tiled(image, channels, height, width, tile);
     }
 
-    /// <returns>The most probable class of every pixel, [height, width].</returns>
-    public int[] ClassMap(float[] image, int channels, int height, int width)
-    {
-        var probabilities = Probabilities(image, channels, height, width);
-        int plane = height * width;
-        var classes = new int[plane];
-        for (int i = 0; i < plane; i++)
-        {
-            int best = 0;
-            for (int c = 1; c < _classes; c++) if (probabilities[c * plane + i] > probabilities[best * plane + i]) best = c;
-            classes[i] = best;
-        }
-        return classes;
-    }
+    /// <returns>Every pixel's label, [height, width]: the most probable class, or a multilabel model's <see cref="Data.LabelBits"/>.</returns>
+    public int[] ClassMap(float[] image, int channels, int height, int width) =>
+        _decision.Labels(Probabilities(image, channels, height, width), _classes, height * width);
 
     private float[] Whole(float[] image, int height, int width)
     {
-        var probabilities = Softmax(_model.Logits(image, 1, height, width), height * width);
+        var probabilities = ProbabilitiesOf(_model.Logits(image, 1, height, width), height * width);
         if (!FlipTta) return probabilities;
         foreach (bool horizontal in new[] { true, false })
         {
-            var flipped = Softmax(_model.Logits(Flip(image, height, width, horizontal), 1, height, width), height * width);
+            var flipped = ProbabilitiesOf(_model.Logits(Flip(image, height, width, horizontal), 1, height, width), height * width);
             var back = Flip(flipped, height, width, horizontal);
             for (int i = 0; i < probabilities.Length; i++) probabilities[i] += back[i];
         }
@@ -93,19 +84,7 @@ public sealed class OnnxTiledPredictor
         return sum;
     }
 
-    /// <summary>Softmax over the class axis of [classes, plane] logits, in place.</summary>
-    private float[] Softmax(float[] logits, int plane)
-    {
-        for (int i = 0; i < plane; i++)
-        {
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < _classes; c++) max = Math.Max(max, logits[c * plane + i]);
-            float total = 0;
-            for (int c = 0; c < _classes; c++) total += logits[c * plane + i] = MathF.Exp(logits[c * plane + i] - max);
-            for (int c = 0; c < _classes; c++) logits[c * plane + i] /= total;
-        }
-        return logits;
-    }
+    private float[] ProbabilitiesOf(float[] logits, int plane) => _decision.Probabilities(logits, _classes, plane);
 
     /// <summary>A copy of [planes, height, width] mirrored left-right (horizontal) or top-bottom.</summary>
     private static float[] Flip(float[] source, int height, int width, bool horizontal)

@@ -15,13 +15,13 @@ namespace SegSharp.Inference;
 /// </summary>
 public static class SplitEvaluator
 {
-    public static EvaluatedSplit Run(SegmentationModel model, ISegmentationDataset split, string splitName, TransformPipeline transforms,
-        EvaluationConfig settings, ISegmentationLoss? loss, int batchSize, int workers)
+    public static EvaluatedSplit Run(SegmentationModel model, ClassDecision decision, ISegmentationDataset split, string splitName,
+        TransformPipeline transforms, EvaluationConfig settings, ISegmentationLoss? loss, int batchSize, int workers)
     {
         model.ComputeType = ComputePrecision.Of(settings.Precision);
         Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Stride);
-        var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels);
-        return Run(model, predictor.LogProbabilities, predictor.Probabilities, split, splitName, transforms, settings, loss, batchSize, workers,
+        var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels, decision);
+        return Run(model, predictor.Logits, predictor.Probabilities, decision, split, splitName, transforms, settings, loss, batchSize, workers,
             ComputePrecision.Resolve(settings.Precision));
     }
 
@@ -40,23 +40,24 @@ public static class SplitEvaluator
                 .Select(i => predictor.Probabilities(pixels.AsSpan(i * size, size).ToArray(), channels, height, width)).SelectMany(p => p).ToArray();
             return tensor(each, new long[] { n, model.Card.ClassCount, height, width });
         }
-        Tensor LogProbabilities(Tensor images)
+        Tensor Logits(Tensor images)
         {
             using var scope = NewDisposeScope();
-            return Probabilities(images).clamp_min(1e-12).log().MoveToOuterDisposeScope();
+            return model.Card.Decision.Logits(Probabilities(images)).MoveToOuterDisposeScope();
         }
-        return Run(null, LogProbabilities, Probabilities, split, splitName, transforms, settings, loss: null, batchSize: 1, workers, "float32 (ONNX Runtime)");
+        return Run(null, Logits, Probabilities, model.Card.Decision, split, splitName, transforms, settings, loss: null, batchSize: 1, workers,
+            "float32 (ONNX Runtime)");
     }
 
-    private static EvaluatedSplit Run(SegmentationModel? model, Func<Tensor, Tensor> logProbabilities, Func<Tensor, Tensor> probabilities,
-        ISegmentationDataset split, string splitName, TransformPipeline transforms, EvaluationConfig settings, ISegmentationLoss? loss, int batchSize,
-        int workers, string precision)
+    private static EvaluatedSplit Run(SegmentationModel? model, Func<Tensor, Tensor> logits, Func<Tensor, Tensor> probabilities,
+        ClassDecision decision, ISegmentationDataset split, string splitName, TransformPipeline transforms, EvaluationConfig settings,
+        ISegmentationLoss? loss, int batchSize, int workers, string precision)
     {
         var description = split.Description;
         var loader = new BatchLoader(split, transforms, batchSize, 0, shuffle: false, workers, Math.Max(2, workers),
             batchSizeKey: "train.val_batch_size (evaluate --set train.val_batch_size=1)");
         var names = description.Classes.Select(c => c.Name).ToList();
-        var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, logProbabilities);
+        var result = Validator.Run(model, loader, loss, names, description.IgnoreIndex, logits, decision: decision);
         var chosen = result.Images.Take(settings.Samples).Select(s => (PanelKind.Sample, s))
             .Concat(result.Images.OrderBy(s => s.MeanIoU).ThenBy(s => s.Index).Take(settings.Worst).Select(s => (PanelKind.Worst, s))).ToList();
         var panels = new List<(PanelKind, ImageScore, byte[])>();
@@ -65,7 +66,7 @@ public static class SplitEvaluator
             var sample = transforms.Apply(split.Load(score.Index), new Runtime.SeededRandom(0));
             using var scope = NewDisposeScope();
             var input = tensor(sample.Image, new long[] { 1, sample.Channels, sample.Height, sample.Width });
-            var prediction = probabilities(input).argmax(1).to(int32).cpu().data<int>().ToArray();
+            var prediction = decision.Labels(probabilities(input)).to(int32).cpu().data<int>().ToArray();
             using var panel = OverlayRenderer.Panel(sample.Image, sample.Channels, sample.Height, sample.Width, sample.Mask, prediction, description);
             panels.Add((kind, score, OverlayRenderer.Png(panel)));
         }

@@ -7,7 +7,8 @@ namespace SegSharp.Inference;
 /// Class probabilities for images of any size. An image no larger than one tile goes through the model whole; with
 /// tiling off (tile 0) so does any image up to <see cref="MaxWholePixels"/>, and a larger one is tiled at
 /// <see cref="AutoTileSize"/> instead of exhausting memory (a whole 6000x6000 image needs over 8 GB). Tiled images
-/// are cut into tile x tile windows overlapping by <c>overlap</c>; each window's softmax is weighted by a window that
+/// are cut into tile x tile windows overlapping by <c>overlap</c>; each window's probabilities (softmax, or sigmoids for
+/// multilabel models) are weighted by a window that
 /// is highest at its centre and stays positive at its edges, and the weighted sum is divided by the summed weights,
 /// so seams vanish and memory per step is one tile. Optional flip test-time augmentation averages probabilities over
 /// identity, horizontal and vertical flips.
@@ -22,9 +23,12 @@ public sealed class TiledPredictor
     /// <summary>The tile edge used when an untiled image is too large to go through whole.</summary>
     public const int AutoTileSize = 1024;
 
-    public TiledPredictor(SegmentationModel model, int tileSize = 0, double overlap = 0.25, bool flipTta = false, long maxWholePixels = DefaultMaxWholePixels)
+    /// <param name="decision">How logits become probabilities (softmax unless the model is multilabel).</param>
+    public TiledPredictor(SegmentationModel model, int tileSize = 0, double overlap = 0.25, bool flipTta = false, long maxWholePixels = DefaultMaxWholePixels,
+        ClassDecision? decision = null)
     {
         _model = model;
+        Decision = decision ?? ClassDecision.Multiclass;
         TileSize = tileSize;
         Overlap = overlap;
         FlipTta = flipTta;
@@ -39,14 +43,19 @@ public sealed class TiledPredictor
     public double Overlap { get; }
     public bool FlipTta { get; }
 
-    /// <summary>Log-probabilities [N, classes, H, W] for images [N, C, H, W]; usable wherever logits are (softmax of log p is p).</summary>
-    public Tensor LogProbabilities(Tensor images)
+    public ClassDecision Decision { get; }
+
+    /// <summary>
+    /// Logits [N, classes, H, W] of the averaged probabilities for images [N, C, H, W] (<see cref="ClassDecision.Logits"/>):
+    /// usable wherever a model's logits are.
+    /// </summary>
+    public Tensor Logits(Tensor images)
     {
         using var guard = Runtime.NativeScalarGuard.Enter();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         _model.eval();
-        return Probabilities(images).clamp_min(1e-12).log().MoveToOuterDisposeScope();
+        return Decision.Logits(Probabilities(images)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Probabilities [N, classes, H, W].</summary>
@@ -65,12 +74,12 @@ public sealed class TiledPredictor
     private Tensor Whole(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var probabilities = _model.forward(images).softmax(1);
+        var probabilities = Decision.Probabilities(_model.forward(images));
         if (FlipTta)
         {
             probabilities = probabilities
-                + _model.forward(images.flip(3)).softmax(1).flip(3)
-                + _model.forward(images.flip(2)).softmax(1).flip(2);
+                + Decision.Probabilities(_model.forward(images.flip(3))).flip(3)
+                + Decision.Probabilities(_model.forward(images.flip(2))).flip(2);
             probabilities = probabilities / 3;
         }
         return probabilities.MoveToOuterDisposeScope();

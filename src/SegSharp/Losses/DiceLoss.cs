@@ -6,7 +6,7 @@ namespace SegSharp.Losses;
 /// Soft Dice loss, 1 - mean_c (2·Σ p·g + s) / (Σ p + Σ g + s), sums over the batch and all valid pixels (batch
 /// Dice, as nnU-Net): under data parallelism over the whole batch, not each process's share. Multiclass: p = softmax
 /// over C channels, one term per class (class 0 left out with excludeBackground). Binary: logits have one channel,
-/// p = sigmoid, target 1 is foreground.
+/// p = sigmoid, target 1 is foreground. Multilabel: p = sigmoid per class, truth from <see cref="LabelTargets"/>.
 /// </summary>
 public sealed class DiceLoss : ISegmentationLoss
 {
@@ -14,9 +14,11 @@ public sealed class DiceLoss : ISegmentationLoss
     private readonly double _smooth;
     private readonly bool _excludeBackground;
     private readonly bool _binary;
+    private readonly bool _multiLabel;
 
-    public DiceLoss(long ignoreIndex, double smooth = 1.0, bool excludeBackground = false, bool binary = false)
+    public DiceLoss(long ignoreIndex, double smooth = 1.0, bool excludeBackground = false, bool binary = false, bool multiLabel = false)
     {
+        _multiLabel = multiLabel;
         _ignoreIndex = ignoreIndex;
         _smooth = smooth;
         _excludeBackground = excludeBackground;
@@ -31,7 +33,13 @@ public sealed class DiceLoss : ISegmentationLoss
         var valid = target.ne(_ignoreIndex).unsqueeze(1).to(logits.dtype);
         var safeTarget = target.where(target.ne(_ignoreIndex), zeros_like(target));
         Tensor probabilities, truth;
-        if (_binary)
+        if (_multiLabel)
+        {
+            var (expanded, labelled) = LabelTargets.Expand(target, logits.shape[1], logits.dtype);
+            probabilities = logits.sigmoid() * labelled;
+            truth = expanded;
+        }
+        else if (_binary)
         {
             if (logits.shape[1] != 1)
                 throw new SegSharpException($"Dice mode binary needs logits with 1 channel but got {logits.shape[1]}; use mode: multiclass.");

@@ -24,10 +24,24 @@ public sealed class WeightedLoss : ISegmentationLoss
         return total!.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Builds the loss a config's terms describe, for a dataset's ignore index.</summary>
+    /// <summary>Builds the loss a config's terms describe, for a dataset's ignore index and task.</summary>
     /// <param name="processes">Processes sharing each batch (OHEM's min_kept is split between them).</param>
-    public static WeightedLoss Create(IReadOnlyList<LossTermSpec> terms, long ignoreIndex, int processes = 1) =>
-        new(terms.Select(t => (t.Weight, Create(t, ignoreIndex, processes))).ToList());
+    public static WeightedLoss Create(IReadOnlyList<LossTermSpec> terms, long ignoreIndex, int processes = 1,
+        Data.SegmentationTask task = Data.SegmentationTask.Multiclass) =>
+        new(terms.Select(t => (t.Weight, task == Data.SegmentationTask.Multilabel ? MultiLabel(t) : Create(t, ignoreIndex, processes))).ToList());
+
+    /// <summary>
+    /// The multilabel counterparts: cross_entropy is a sigmoid binary cross-entropy per class, dice a sigmoid Dice per
+    /// class. The other terms are defined over one class per pixel and are refused.
+    /// </summary>
+    public static ISegmentationLoss MultiLabel(LossTermSpec spec) => spec switch
+    {
+        CrossEntropySpec { LabelSmoothing: 0, BorderWeight: 0 } t => new BinaryCrossEntropyLoss(t.ClassWeights),
+        DiceSpec t => new DiceLoss(Data.LabelBits.Ignore, t.Smooth, multiLabel: true),
+        _ => throw new SegSharpException($"loss term {Foundation.OptionNames<LossKind>.Name(spec.Kind)}" +
+            (spec is CrossEntropySpec ? " with label_smoothing or border_weight" : "") + " is defined for one class per pixel; with task: multilabel " +
+            "use cross_entropy (a sigmoid per class, class_weights allowed) and dice."),
+    };
 
     /// <summary>One line per spec. C# cannot close a record hierarchy, so the default arm exists; a test builds every kind.</summary>
     public static ISegmentationLoss Create(LossTermSpec spec, long ignoreIndex, int processes = 1) => spec switch

@@ -31,6 +31,16 @@ public sealed record ModelCard
     /// <summary>The class index that marks unlabelled pixels in masks.</summary>
     public required int IgnoreIndex { get; init; }
 
+    /// <summary>Multiclass or multilabel (absent in cards written before multilabel existed: multiclass).</summary>
+    public SegmentationTask Task { get; init; } = SegmentationTask.Multiclass;
+
+    /// <summary>Multilabel: the probability above which a class is present (evaluation.threshold).</summary>
+    public double Threshold { get; init; } = 0.5;
+
+    /// <summary>How this model's logits become probabilities and labels.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ClassDecision Decision => new(Task, Threshold);
+
     /// <summary>The image-only steps (normalize) every input gets before the forward pass, in order.</summary>
     public required IReadOnlyList<TransformSpec> Preprocessing { get; init; }
 
@@ -55,7 +65,7 @@ public sealed record ModelCard
         Classes = dataset.Classes.Select(c => new ModelCardClass(c.Name, c.Value, c.Color.Select(b => (int)b).ToArray())).ToList(),
         MaskEncoding = dataset.MaskEncoding, IgnoreIndex = dataset.IgnoreIndex,
         Preprocessing = config.ValidationTransforms.OfType<NormalizeSpec>().ToList<TransformSpec>(),
-        Stride = stride, TrainedOn = dataset.Name,
+        Stride = stride, TrainedOn = dataset.Name, Task = dataset.Task, Threshold = config.Evaluation.Threshold,
     };
 
     /// <summary>Most input channels and classes a card may name (far above any real model; a guard against edited files).</summary>
@@ -91,6 +101,9 @@ public sealed record ModelCard
         Require(Preprocessing is { Count: <= 16 } && Preprocessing.All(t => t is NormalizeSpec n && n.Mean.Length <= MaxInputChannels && n.Std.All(v => v > 0)),
             "preprocessing", Preprocessing?.Count, "normalize steps with positive std");
         Require(Enum.IsDefined(MaskEncoding), "mask_encoding", MaskEncoding, "index, values, rgb or palette");
+        Require(Enum.IsDefined(Task) && (Task == SegmentationTask.Multiclass || Classes.Count <= LabelBits.MaxClasses), "task", Task,
+            $"multiclass, or multilabel with at most {LabelBits.MaxClasses} classes");
+        Require(Threshold > 0 && Threshold < 1, "threshold", Threshold, "0..1 (exclusive)");
     }
 
     /// <summary>The classes as the data stage knows them (index = logit channel).</summary>

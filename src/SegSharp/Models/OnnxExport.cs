@@ -9,7 +9,8 @@ namespace SegSharp.Models;
 /// <summary>
 /// Writes a model as a self-describing ONNX file: opset 17 (IR 8), one float32 input <c>image</c> [batch, channels,
 /// height, width] with batch, height and width dynamic, outputs <c>logits</c> [batch, classes, height, width] float32 and
-/// <c>labels</c> [batch, height, width] int64 (the argmax). Padding to the model's stride and cropping back are in the
+/// <c>labels</c> [batch, height, width] int64 (the argmax; for multilabel models the bits of the classes whose sigmoid
+/// exceeds the threshold, <see cref="Data.LabelBits"/>). Padding to the model's stride and cropping back are in the
 /// graph (input_policy pad). The file's metadata_props carry the model card (classes, colours, mask encoding,
 /// normalisation, stride), so a reader needs nothing else; keys are listed in <see cref="MetadataKeys"/>.
 /// </summary>
@@ -40,6 +41,12 @@ public static class OnnxExport
         /// <summary>Per-channel mean and std applied after scaling pixels to 0..1, JSON; {} when none.</summary>
         public const string Normalize = "segsharp.normalize";
 
+        /// <summary>multiclass (softmax, labels = argmax) or multilabel (a sigmoid per class; labels = bits over the threshold).</summary>
+        public const string Task = "segsharp.task";
+
+        /// <summary>Multilabel only: the probability above which a class is present.</summary>
+        public const string Threshold = "segsharp.threshold";
+
         /// <summary>The model's total stride: with input_policy strict, sides must be multiples of it.</summary>
         public const string Stride = "segsharp.stride";
         public const string InputPolicy = "segsharp.input_policy";
@@ -61,7 +68,7 @@ public static class OnnxExport
         var names = model.state_dict().ToDictionary(kv => kv.Value.Handle, kv => kv.Key);
         var graph = new OnnxGraph(card.Model.Kind.ToString(), names);
         string logits = model.AddTo(graph, "image");
-        string labels = graph.Node("ArgMax", new[] { logits }, OnnxGraph.Attribute("axis", 1), OnnxGraph.Attribute("keepdims", 0));
+        card.Decision.AddLabels(graph, logits, model.Classes);
         graph.Proto.Node[^1].Output[0] = "labels";
         RenameOutput(graph.Proto, logits, "logits");
         graph.Proto.Input.Add(Value("image", TensorProto.Types.DataType.Float, "batch", model.InputChannels, "height", "width"));
@@ -71,7 +78,8 @@ public static class OnnxExport
         {
             IrVersion = IrVersion, ProducerName = "SegSharp", ProducerVersion = card.SegSharpVersion, Graph = graph.Proto,
             DocString = $"SegSharp {card.Model.Kind} for {card.ClassCount} classes, trained on {card.TrainedOn}. Input 'image' float32 " +
-                "[batch, channels, height, width]; outputs 'logits' [batch, classes, height, width] and 'labels' (argmax). See metadata_props.",
+                "[batch, channels, height, width]; outputs 'logits' [batch, classes, height, width] and 'labels' (" +
+                (card.Decision.MultiLabel ? $"bit c set where sigmoid(logit c) > {card.Threshold}" : "argmax") + "). See metadata_props.",
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         foreach (var (key, value) in Metadata(model, card, evaluationJson))
@@ -90,6 +98,8 @@ public static class OnnxExport
         yield return (MetadataKeys.Normalize, normalize is null ? "{}" : JsonSerializer.Serialize(new { mean = normalize.Mean, std = normalize.Std }));
         yield return (MetadataKeys.Input, $"{card.InputChannels switch { 1 => "grayscale", 3 => "RGB", int n => $"{n}-band" }} pixels scaled to 0..1 " +
             (normalize is null ? "(no normalisation)" : $"then (x - mean) / std per channel with {MetadataKeys.Normalize}") + ", float32 NCHW");
+        yield return (MetadataKeys.Task, Foundation.OptionNames<Data.SegmentationTask>.Name(card.Task));
+        if (card.Decision.MultiLabel) yield return (MetadataKeys.Threshold, card.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return (MetadataKeys.Stride, model.Stride.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return (MetadataKeys.InputPolicy, model.PadInputs ? "pad" : "strict");
     }

@@ -83,6 +83,16 @@ internal sealed class OnnxGraph
         return proto.Name;
     }
 
+    /// <summary>A constant int64 tensor of the given shape.</summary>
+    public string Int64Constant(long[] values, params long[] dims)
+    {
+        var proto = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Dims.AddRange(dims);
+        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+        _graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
     /// <summary>Elements [start, end) of a 1-D tensor such as a shape.</summary>
     public string Slice(string input, long start, long end) => Node("Slice", new[] { input, Constant(start), Constant(end), Constant(0L) });
 

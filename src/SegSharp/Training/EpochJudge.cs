@@ -18,7 +18,7 @@ internal static class EpochJudge
         if (parts.ValidationLoader is null || ((epoch + 1) % train.ValidateEvery != 0 && !last))
             return (new EpochOutcome(epoch, record, Improved: false, StopEarly: false, EndsRun: last), state);
         var result = Validator.Run(parts.Model, parts.ValidationLoader, parts.Loss, parts.ClassNames, parts.Description.IgnoreIndex,
-            collective: parts.Collective);
+            collective: parts.Collective, decision: parts.Card.Decision);
         var metrics = result.Metrics;
         var validated = record with
         {

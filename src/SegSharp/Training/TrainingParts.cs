@@ -57,7 +57,7 @@ public sealed class TrainingParts : IDisposable
         Parallel = new DataParallel(Model, collective);
         if (train.SyncBatchNorm && collective.Size > 1) _synchronizedNorm = SynchronizedBatchNorm.Install(Model, collective);
         Optimizer = OptimizerFactory.Create(config.Optimizer, Model);
-        Loss = WeightedLoss.Create(config.Loss, Description.IgnoreIndex, collective.Size);
+        Loss = WeightedLoss.Create(config.Loss, Description.IgnoreIndex, collective.Size, Description.Task);
         CheckBatchFits(report);
         Card = ModelCard.Describe(config, Description, Model.Stride, RunEnvironment.CurrentSegSharpVersion);
         ReportUnpaired(report);

@@ -34,9 +34,10 @@ public static class EvaluationWorkflow
             : trained.Config;
         var data = OpenDataset(trained.Card, config, dataset);
         var chosen = Choose(data, split);
-        var loss = WeightedLoss.Create(config.Loss, data.Description.IgnoreIndex);
-        var outcome = SplitEvaluator.Run(trained.Model, chosen, OptionNames<EvaluationSplit>.Name(split), TransformPipeline.Create(config.ValidationTransforms),
-            config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
+        var loss = WeightedLoss.Create(config.Loss, data.Description.IgnoreIndex, task: data.Description.Task);
+        var decision = trained.Card.Decision with { Threshold = config.Evaluation.Threshold };
+        var outcome = SplitEvaluator.Run(trained.Model, decision, chosen, OptionNames<EvaluationSplit>.Name(split),
+            TransformPipeline.Create(config.ValidationTransforms), config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
         var run = trained.Run;
         int? bestEpoch = trained.State.BestEpoch >= 0 ? trained.State.BestEpoch + 1 : null;
         var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>(), bestEpoch);
@@ -111,6 +112,9 @@ public static class EvaluationWorkflow
         if (!expected.SequenceEqual(found, StringComparer.Ordinal))
             throw new SegSharpException($"Dataset '{dataset}' has classes [{string.Join(", ", found)}] but the model predicts " +
                 $"[{string.Join(", ", expected)}]; evaluate on a dataset with the model's classes in the same order.");
+        if (data.Description.Task != card.Task)
+            throw new SegSharpException($"Dataset '{dataset}' has task: {OptionNames<SegmentationTask>.Name(data.Description.Task)} but the model is " +
+                $"{OptionNames<SegmentationTask>.Name(card.Task)}; evaluate on a dataset of the model's task.");
         if (data.Description.Channels != card.InputChannels)
             throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {card.InputChannels}; " +
                 $"set channels: {card.InputChannels} in it.");
