@@ -21,7 +21,7 @@ public static class DatasetChecker
             $"the image or remove the mask.");
         var sizes = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var classPixels = new long[description.ClassCount];
-        long ignored = 0;
+        long ignored = 0, maskPixels = 0;
         var results = new (string? Error, string? Size, long[]? Counts, long Ignored)[listing.Pairs.Count];
         int done = 0;
         Parallel.For(0, listing.Pairs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
@@ -35,6 +35,7 @@ public static class DatasetChecker
             sizes[r.Size!] = sizes.GetValueOrDefault(r.Size!) + 1;
             for (int c = 0; c < classPixels.Length; c++) classPixels[c] += r.Counts![c];
             ignored += r.Ignored;
+            maskPixels += r.Size!.Split('x').Select(long.Parse).Aggregate((a, b) => a * b);
         }
         if (sizes.Count > 1) warnings.Add($"Images come in {sizes.Count} sizes; training batches need a random_crop or resize transform.");
         for (int c = 0; c < classPixels.Length; c++)
@@ -43,7 +44,7 @@ public static class DatasetChecker
         return new DatasetReport
         {
             Description = description, Pairs = listing.Pairs.Count, Sizes = sizes, ClassPixels = classPixels,
-            IgnoredPixels = ignored, Errors = errors, Warnings = warnings,
+            IgnoredPixels = ignored, MaskPixels = maskPixels, Errors = errors, Warnings = warnings,
         };
     }
 

@@ -17,8 +17,13 @@ public sealed record DatasetReport
     public required IReadOnlyList<string> Errors { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
 
-    public long LabelledPixels => ClassPixels.Sum();
+    /// <summary>Pixels of every mask read, ignored ones included.</summary>
+    public long MaskPixels { get; init; }
 
+    /// <summary>Pixels that count: one class each (multiclass), or the pixels not ignored (multilabel, where classes overlap).</summary>
+    public long LabelledPixels => Description.Task == SegmentationTask.Multilabel ? MaskPixels - IgnoredPixels : ClassPixels.Sum();
+
+    /// <summary>A class's share of the labelled pixels (for multilabel, of the pixels it could be present in; shares may add up past 1).</summary>
     public double Share(int classIndex) => LabelledPixels == 0 ? 0 : (double)ClassPixels[classIndex] / LabelledPixels;
 
     public bool Ok => Errors.Count == 0;
