@@ -43,6 +43,7 @@ public static class ReportWriter
             split = outcome.Split, checkpoint, precision = outcome.Precision, dataset = outcome.Description.Name, images = outcome.Result.Images.Count,
                 pixels = m.Pixels, task = OptionNames<Data.SegmentationTask>.Name(outcome.Description.Task),
             mean_iou = m.MeanIoU, mean_dice = m.MeanDice, pixel_accuracy = m.PixelAccuracy, mean_class_accuracy = m.MeanClassAccuracy,
+            mean_precision = m.MeanPrecision, mean_recall = m.MeanClassAccuracy,
             frequency_weighted_iou = m.FrequencyWeightedIoU, loss = outcome.Result.Loss, excluded_classes = m.ExcludedClasses,
             empty_class_policy = EmptyClassPolicy,
             per_class = m.PerClass.Select(c => new { name = c.Name, iou = c.IoU, dice = c.Dice, precision = c.Precision, recall = c.Recall,
@@ -86,7 +87,7 @@ public static class ReportWriter
         h.Append("<div class=\"cards\">");
         foreach (var (label, value) in new[] { ("mean IoU", m.MeanIoU), ("mean Dice", m.MeanDice), (m.MultiLabel ? "label accuracy" : "pixel accuracy",
             m.PixelAccuracy),
-            ("mean class accuracy", m.MeanClassAccuracy), ("frequency-weighted IoU", m.FrequencyWeightedIoU) })
+            ("mean class accuracy (recall)", m.MeanClassAccuracy), ("mean precision", m.MeanPrecision), ("frequency-weighted IoU", m.FrequencyWeightedIoU) })
             h.Append(CultureInfo.InvariantCulture, $"<div class=\"card\"><b>{value:F4}</b>{label}</div>");
         h.Append("</div>");
         h.Append("<h2>Per class</h2><table><tr><th>class</th><th>IoU</th><th>Dice</th><th>precision</th><th>recall</th><th>pixels (truth)</th></tr>");

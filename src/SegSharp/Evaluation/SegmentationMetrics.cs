@@ -15,6 +15,9 @@ public sealed record SegmentationMetrics
     public required double MeanDice { get; init; }
     public required double PixelAccuracy { get; init; }
     public required double MeanClassAccuracy { get; init; }
+
+    /// <summary>The mean of the classes' precision (classes whose precision is undefined left out).</summary>
+    public double MeanPrecision { get; init; }
     public required double FrequencyWeightedIoU { get; init; }
     public required long Pixels { get; init; }
     public required IReadOnlyList<string> ExcludedClasses { get; init; }
@@ -47,6 +50,7 @@ public sealed record SegmentationMetrics
             MeanDice = Mean(m => m.Dice),
             PixelAccuracy = accuracy,
             MeanClassAccuracy = Mean(m => m.Recall),
+            MeanPrecision = Mean(m => m.Precision),
             FrequencyWeightedIoU = support == 0 ? 0 : perClass.Where(m => m.IoU.HasValue).Sum(m => (double)m.Support / support * m.IoU!.Value),
             Pixels = pixels,
             ExcludedClasses = perClass.Where(m => m.IoU is null).Select(m => m.Name).ToList(),

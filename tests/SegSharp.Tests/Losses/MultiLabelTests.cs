@@ -151,6 +151,8 @@ public class MultiLabelTests
         Assert.Equal((0.0, (double?)null), (m.PerClass[3].IoU!.Value, m.PerClass[3].Recall));
         Assert.Equal(iou.Average(), m.MeanIoU, 12);
         Assert.Equal(dice.Average(), m.MeanDice, 12);
+        Assert.Equal(precision.Average(), m.MeanPrecision, 12);        // class 3's precision is 0 (predicted, never present)
+        Assert.Equal(recall.Take(3).Average(), m.MeanClassAccuracy, 12);   // its recall is undefined and left out
         Assert.Equal(Row(4)[0], m.PixelAccuracy, 12);
         Assert.Equal((long)Row(4)[1], m.Pixels);
         Assert.True(m.MultiLabel);
