@@ -48,6 +48,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 log=$(mktemp /tmp/segsharp-test.XXXXXX.log)
+# The tests' scratch folders (datasets, runs, exports: gigabytes over a full run) go under one folder per run
+# (TestPaths.TempFolder), removed when the run passes and kept, with its path printed, when it fails; leftovers of
+# runs older than a day are removed first.
+export SEGSHARP_TEST_RUN="run-$(date +%Y%m%d-%H%M%S)-$$"
+scratch="${TMPDIR:-/tmp}/segsharp-tests/$SEGSHARP_TEST_RUN"
+find "${TMPDIR:-/tmp}/segsharp-tests" -mindepth 1 -maxdepth 1 -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 if [ "$fast" = 0 ]; then
   # The GitHub Actions workflows, checked with real linters (versions pinned in .ci/lint/package-lock.json).
   npm ci --prefix .ci/lint --no-audit --no-fund --loglevel=error >/dev/null
@@ -69,4 +75,5 @@ count() { { grep -E "^\s+$1: [0-9]+\s*$" "$log" || true; } | awk '{s+=$2} END {p
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
 if grep -qE 'error [A-Z]+[0-9]+' "$log"; then failed=$((failed + 1)); echo "build failed"; fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
-if [ "$failed" != "0" ] || [ "$passed" = "0" ]; then exit 1; fi
+if [ "$failed" != "0" ] || [ "$passed" = "0" ]; then echo "test files kept in $scratch"; exit 1; fi
+rm -rf "$scratch"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Writes notebooks/experiments.ipynb from the cells below (stored without outputs). Run after editing a cell."""
-import json, pathlib
+"""Writes notebooks/experiments.ipynb (or the path given) from the cells below, stored without outputs. Run after editing a cell;
+a test checks the committed notebook is what this writes."""
+import json, pathlib, sys
 
 MD, CODE = "markdown", "code"
 cells = [
 (MD, """# SegSharp experiments
 
-Train two short configs on the built-in shapes dataset — cross-entropy alone against cross-entropy + Dice — compare
-their curves and metrics, look at overlays and the worst images, read a run folder's `metrics.jsonl`, and predict with
+Train three short configs on the built-in shapes dataset — cross-entropy alone against cross-entropy + Dice, and the
+Dice recipe with an FPN decoder on a ResNet-18 encoder — compare their curves and metrics, look at overlays and the worst images, read a run folder's `metrics.jsonl`, and predict with
 a checkpoint. About a minute on 2 cores.
 
 Run it with Jupyter (`JUPYTER_PATH=notebooks jupyter notebook`, kernel **.NET (C#) - SegSharp**) or VS Code's Polyglot
@@ -39,41 +40,42 @@ void ShowPng(byte[] png, int width = 480) =>
 void ShowTable(IEnumerable<string> header, IEnumerable<IEnumerable<object>> rows) =>
     display(HTML("<table><tr>" + string.Concat(header.Select(h => $"<th>{h}</th>")) + "</tr>" +
         string.Concat(rows.Select(r => "<tr>" + string.Concat(r.Select(c => $"<td>{c}</td>")) + "</tr>")) + "</table>"));
-sealed class Quiet : ITrainingObserver
+// A training hook that prints one line per epoch (hooks observe a run; the trainer decides).
+sealed class EpochLines : ITrainingHook
 {
-    public void RunStarted(int epochs, int batchesPerEpoch, int startEpoch, int startBatch, string runDirectory) { }
-    public void EpochStarted(int epoch, int batches, int startBatch) { }
-    public void StepCompleted(int epoch, int batch, int batches, double loss, double lr, double imagesPerSecond) { }
-    public void EpochCompleted(EpochRecord record, bool improved) =>
-        Console.WriteLine($"  epoch {record.Epoch}: loss {record.TrainLoss:F3}, val mIoU {record.MeanIoU:F3}");
+    public void EpochCompleted(ITrainingView run, EpochOutcome epoch) =>
+        Console.WriteLine($"  epoch {epoch.Record.Epoch}: loss {epoch.Record.TrainLoss:F3}, val mIoU {epoch.Record.MeanIoU:F3}");
     public void Message(string text) => Console.WriteLine(text);
 }
 Console.WriteLine($"libtorch {SegSharp.Runtime.TorchRuntime.LibTorchVersion}; runs go to {root}");"""),
-(MD, """## Two configs
+(MD, """## Three configs
 
 The embedded default recipe (U-Net on the built-in shapes), shortened, once with cross-entropy alone and once with
-cross-entropy + Dice. Everything else — seed, data order, augmentation — is the same, so the loss is the only difference."""),
+cross-entropy + Dice. Everything else — seed, data order, augmentation — is the same, so the loss is the only difference.
+The third run keeps the Dice recipe and swaps the model: `model.name: fpn` on `model.encoder: resnet18` (any decoder
+takes any encoder; here from scratch, `encoder_weights` would start it from ImageNet weights)."""),
 (CODE, """#pragma warning disable CS1701
 var common = new[] { "train.epochs=6", "train.iters_per_epoch=8", "train.seed=7", "data.workers=1" };
 var recipes = new Dictionary<string, string[]>
 {
     ["cross-entropy"] = new[] { "loss.terms[1].weight=0" },
     ["cross-entropy + Dice"] = Array.Empty<string>(),
+    ["FPN on ResNet-18, CE + Dice"] = new[] { "model.name=fpn", "model.encoder=resnet18" },
 };
-var outcomes = new Dictionary<string, TrainingOutcome>();
+var outcomes = new Dictionary<string, TrainAndEvaluateResult>();
 foreach (var (name, extra) in recipes)
 {
     Console.WriteLine(name);
     string dir = Path.Combine(root, name.Replace(" + ", "-plus-").Replace(" ", "-"));
     var config = SegSharpConfig.Load(null, common.Concat(extra).Append($"output.dir={dir}").ToList());
-    outcomes[name] = TrainingWorkflow.Run(config, new Quiet());
+    outcomes[name] = TrainingWorkflow.Run(config, new[] { new EpochLines() });
 }"""),
-(MD, "## Curves"),
+(MD, """## Curves"""),
 (CODE, """var plot = new ScottPlot.Plot();
 plot.Title("Validation mIoU and training loss per epoch");
 plot.XLabel("epoch");
 plot.YLabel("value");
-var colors = new[] { ScottPlot.Colors.SteelBlue, ScottPlot.Colors.OrangeRed };
+var colors = new[] { ScottPlot.Colors.SteelBlue, ScottPlot.Colors.OrangeRed, ScottPlot.Colors.SeaGreen };
 int i = 0;
 foreach (var (name, outcome) in outcomes)
 {
@@ -89,7 +91,7 @@ foreach (var (name, outcome) in outcomes)
 plot.ShowLegend(ScottPlot.Edge.Right);
 ShowPng(plot.GetImageBytes(900, 420, ScottPlot.ImageFormat.Png), 900);
 plot.Dispose();"""),
-(MD, "## Metrics of the best checkpoints (validation split)"),
+(MD, """## Metrics of the best checkpoints (validation split)"""),
 (CODE, """var classNames = outcomes.First().Value.Evaluation!.Outcome.Result.Metrics.PerClass.Select(c => c.Name).ToList();
 ShowTable(new[] { "run", "mIoU", "mDice", "pixel accuracy" }.Concat(classNames.Select(c => $"IoU {c}")),
     outcomes.Select(o =>
@@ -98,7 +100,7 @@ ShowTable(new[] { "run", "mIoU", "mDice", "pixel accuracy" }.Concat(classNames.S
         return new object[] { o.Key, m.MeanIoU.ToString("F3"), m.MeanDice.ToString("F3"), m.PixelAccuracy.ToString("F3") }
             .Concat(m.PerClass.Select(c => (object)(c.IoU is double iou ? iou.ToString("F3") : "-")));
     }));"""),
-(MD, "## Overlays: a sample and the worst images of the Dice run"),
+(MD, """## Overlays: a sample and the worst images of the Dice run"""),
 (CODE, """string report = outcomes["cross-entropy + Dice"].Training.Run.ReportDirectory;
 var overlays = Directory.GetFiles(Path.Combine(report, "overlays"), "*.png").Order().ToList();
 foreach (var file in overlays.Where(f => Path.GetFileName(f).StartsWith("sample")).Take(1)
@@ -107,7 +109,7 @@ foreach (var file in overlays.Where(f => Path.GetFileName(f).StartsWith("sample"
     Console.WriteLine(Path.GetFileName(file));
     ShowPng(File.ReadAllBytes(file), 720);
 }"""),
-(MD, "## A run folder's `metrics.jsonl`, read directly"),
+(MD, """## A run folder's `metrics.jsonl`, read directly"""),
 (CODE, """string runDir = outcomes["cross-entropy"].Training.Run.Path;
 var lines = File.ReadAllLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 ShowTable(new[] { "epoch", "step", "train_loss", "lr", "val_loss", "mean_iou" },
@@ -161,6 +163,6 @@ notebook = {
     "nbformat": 4,
     "nbformat_minor": 5,
 }
-path = pathlib.Path(__file__).with_name("experiments.ipynb")
+path = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).with_name("experiments.ipynb")
 path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 print(f"wrote {path}")

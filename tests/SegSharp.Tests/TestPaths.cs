@@ -13,10 +13,14 @@ public static class TestPaths
 
     public static string Config(string name) => Path.Combine(RepositoryRoot, "configs", name);
 
-    /// <summary>A fresh empty folder under the system temp folder.</summary>
+    /// <summary>
+    /// A fresh empty folder under the system temp folder, inside this test run's folder when ./test.sh names one
+    /// (SEGSHARP_TEST_RUN), which it removes after a passing run.
+    /// </summary>
     public static string TempFolder(string prefix)
     {
-        string path = Path.Combine(Path.GetTempPath(), "segsharp-tests", $"{prefix}-{Guid.NewGuid():N}");
+        string run = Environment.GetEnvironmentVariable("SEGSHARP_TEST_RUN") ?? "";
+        string path = Path.Combine(Path.GetTempPath(), "segsharp-tests", run, $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(path);
         return path;
     }

@@ -23,9 +23,16 @@ public sealed class NotebookTests : IDisposable
             foreach (var cell in stored.RootElement.GetProperty("cells").EnumerateArray().Where(c => c.GetProperty("cell_type").GetString() == "code"))
                 Assert.Equal(0, cell.GetProperty("outputs").GetArrayLength());
 
+        // The notebook is generated: make_notebook.py must write exactly the committed file, or an edit to one was lost.
+        string generated = Path.Combine(_folder, "generated.ipynb");
+        Run(Prerequisite.Python, Path.Combine(TestPaths.RepositoryRoot, "notebooks", "make_notebook.py"), generated);
+        Assert.True(File.ReadAllText(generated) == File.ReadAllText(notebook),
+            "notebooks/experiments.ipynb differs from what notebooks/make_notebook.py writes: edit the script and run it");
+
         Run("dotnet", "tool", "restore");
         string executed = Path.Combine(_folder, "executed.ipynb");
-        Run("jupyter", "nbconvert", "--to", "notebook", "--execute", notebook, "--output", executed, "--ExecutePreprocessor.timeout=600");
+        // The kernel's temp folder is this test's, so the notebook's runs (hundreds of MB) go when the test ends.
+        RunWithTemp(_folder, "jupyter", "nbconvert", "--to", "notebook", "--execute", notebook, "--output", executed, "--ExecutePreprocessor.timeout=600");
 
         using var result = JsonDocument.Parse(File.ReadAllText(executed));
         var outputs = result.RootElement.GetProperty("cells").EnumerateArray()
@@ -45,9 +52,12 @@ public sealed class NotebookTests : IDisposable
         Assert.Contains("pixels per class", text, StringComparison.Ordinal);
     }
 
-    private static void Run(string file, params string[] args)
+    private static void Run(string file, params string[] args) => RunWithTemp(null, file, args);
+
+    private static void RunWithTemp(string? temp, string file, params string[] args)
     {
         var environment = new Dictionary<string, string> { ["JUPYTER_PATH"] = Path.Combine(TestPaths.RepositoryRoot, "notebooks") };
+        if (temp is not null) environment["TMPDIR"] = temp;
         ChildProcess.Run(file, TestPaths.RepositoryRoot, environment, args);
     }
 }
