@@ -64,7 +64,7 @@ public sealed record ModelConfig
                 "(resnet18, resnet34, resnet50 or mlnet-resnet18)");
         if (config.EncoderWeights is not null && (!config.HasEncoder || config.Norm != NormKind.Batch))
             throw s.Error("encoder_weights", config.EncoderWeights, $"a torchvision ResNet file only with name: {EncoderModels} and norm: batch");
-        if (config.EncoderWeights == PretrainedWeights && config.Encoder != EncoderKind.MlnetResNet18)
+        if (config.EncoderWeights == PretrainedWeights && !EncoderInput.HasBundledWeights(config.Encoder))
             throw s.Error("encoder_weights", PretrainedWeights, $"'{PretrainedWeights}' only with encoder: mlnet-resnet18 (the one pretrained encoder " +
                 "available offline), or a torchvision state-dict file for resnet18/34/50");
         if (config.FreezeEncoderNorm && (!config.HasEncoder || config.Norm != NormKind.Batch))

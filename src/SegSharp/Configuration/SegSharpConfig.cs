@@ -136,8 +136,7 @@ public sealed record SegSharpConfig
         var lossTerms = root.Section("loss").Sections("terms", LossTermSpec.Example, "[{ name: cross_entropy, weight: 1.0 }, { name: dice, weight: 1.0 }]")
             .Select(LossTermSpec.Read).ToList();
         if (lossTerms.Count == 0) throw new ConfigException($"{source}: loss.terms is empty; name at least one of {Foundation.OptionNames<LossKind>.Choices}.");
-        if (model.HasEncoder && model.Encoder == EncoderKind.MlnetResNet18
-            && train.Concat(validation).Any(t => t.Kind == TransformKind.Normalize))
+        if (model.HasEncoder && EncoderInput.NormalisesItself(model.Encoder) && train.Concat(validation).Any(t => t.Kind == TransformKind.Normalize))
             throw new ConfigException($"{source}: model.encoder mlnet-resnet18 normalises its input itself (pixels x 255 minus ML.NET's ImageNet " +
                 "channel means); remove the normalize step from transforms.train and transforms.val.");
         var optimizer = OptimizerConfig.Read(root.Section("optimizer"));

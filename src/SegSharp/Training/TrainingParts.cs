@@ -61,6 +61,7 @@ public sealed class TrainingParts : IDisposable
         CheckBatchFits(report);
         Card = ModelCard.Describe(config, Description, Model.Stride, RunEnvironment.CurrentSegSharpVersion);
         ReportUnpaired(report);
+        if (EncoderInput.Mismatch(config.Model, config.ValidationTransforms) is { } mismatch) report(mismatch);
     }
 
     public SegSharpConfig Config { get; }
