@@ -15,6 +15,7 @@ public static class CommandLine
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(InfoCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(ZooCommand.Build());
         root.Options.Add(new Option<bool>(VerboseOption)
         {

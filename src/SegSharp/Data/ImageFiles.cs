@@ -37,9 +37,29 @@ public static class ImageFiles
     public static (float[] Pixels, int Height, int Width) ReadImage(string path, int channels, bool verify = true, long maxPixels = DefaultMaxPixels,
         string expected = DatasetChannels)
     {
+        byte[] bytes;
         try
         {
-            byte[] bytes = Read(path, "Image", verify, maxPixels);
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new SegSharpException($"Image '{path}' does not exist. Check the dataset's images folder.");
+        }
+        return DecodeImage(bytes, path, channels, verify, maxPixels, expected);
+    }
+
+    /// <summary>
+    /// <see cref="ReadImage"/> on bytes already in memory (an upload): the same size limit, integrity check, band rules and
+    /// errors, naming <paramref name="name"/>.
+    /// </summary>
+    public static (float[] Pixels, int Height, int Width) DecodeImage(byte[] bytes, string name, int channels, bool verify = true,
+        long maxPixels = DefaultMaxPixels, string expected = DatasetChannels)
+    {
+        string path = name;
+        try
+        {
+            Check(bytes, path, "Image", verify, maxPixels);
             if (channels == 1)
             {
                 using var gray = Image.Load<L16>(bytes);
@@ -63,11 +83,9 @@ public static class ImageFiles
         }
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
         {
-            throw new SegSharpException($"Image '{path}' could not be decoded ({Reason(e)}). Re-export it as PNG or remove it from the dataset.");
-        }
-        catch (FileNotFoundException)
-        {
-            throw new SegSharpException($"Image '{path}' does not exist. Check the dataset's images folder.");
+            throw new SegSharpException($"Image '{path}' could not be decoded ({Reason(e)}). " + (expected == ModelChannels
+                ? "Re-export it as PNG, JPEG, BMP or TIFF."
+                : "Re-export it as PNG or remove it from the dataset."));
         }
     }
 
@@ -203,7 +221,11 @@ public static class ImageFiles
     }
 
     /// <summary>Writes 8-bit gray values (0..255) as a PNG, atomically (temp file + rename).</summary>
-    public static void WriteGray(string path, int[] values, int height, int width)
+    public static void WriteGray(string path, int[] values, int height, int width) =>
+        Foundation.AtomicFile.WriteAllBytes(path, EncodeGray(values, height, width));
+
+    /// <summary>8-bit gray values (0..255) as PNG bytes.</summary>
+    public static byte[] EncodeGray(int[] values, int height, int width)
     {
         using var image = new Image<L8>(width, height);
         image.ProcessPixelRows(rows =>
@@ -216,7 +238,7 @@ public static class ImageFiles
         });
         using var stream = new MemoryStream();
         image.SaveAsPng(stream);
-        Foundation.AtomicFile.WriteAllBytes(path, stream.ToArray());
+        return stream.ToArray();
     }
 
     /// <summary>Refuses a size over the pixel limit, naming the file, the size and both ways out.</summary>
@@ -253,11 +275,17 @@ public static class ImageFiles
     private static byte[] Read(string path, string what, bool verify, long maxPixels)
     {
         byte[] bytes = File.ReadAllBytes(path);
+        Check(bytes, path, what, verify, maxPixels);
+        return bytes;
+    }
+
+    /// <summary>Refuses bytes whose header declares more than <paramref name="maxPixels"/> pixels, or (with verify) a damaged file.</summary>
+    private static void Check(byte[] bytes, string path, string what, bool verify, long maxPixels)
+    {
         var header = Image.Identify(bytes) ?? throw new UnknownImageFormatException("unknown format");
         CheckPixels(path, what, header.Width, header.Height, maxPixels);
         if (verify && ImageIntegrity.Problem(bytes) is { } problem)
             throw new SegSharpException($"{what} '{path}' is damaged ({problem}). Copy it again from its source, or remove it.");
-        return bytes;
     }
 
     private static string Reason(Exception e) => e is UnknownImageFormatException

@@ -74,7 +74,11 @@ public static class IndexedPng
     }
 
     /// <summary>Writes 8-bit indices with the given palette (RGB triples), atomically.</summary>
-    public static void Write(string path, byte[] indices, int height, int width, IReadOnlyList<byte[]> palette)
+    public static void Write(string path, byte[] indices, int height, int width, IReadOnlyList<byte[]> palette) =>
+        AtomicFile.WriteAllBytes(path, Encode(indices, height, width, palette));
+
+    /// <summary>The palette PNG's bytes.</summary>
+    public static byte[] Encode(byte[] indices, int height, int width, IReadOnlyList<byte[]> palette)
     {
         using var png = new MemoryStream();
         png.Write(Signature);
@@ -100,7 +104,7 @@ public static class IndexedPng
             WriteChunk(png, "IDAT", compressed.ToArray());
         }
         WriteChunk(png, "IEND", Array.Empty<byte>());
-        AtomicFile.WriteAllBytes(path, png.ToArray());
+        return png.ToArray();
     }
 
     private static void Unfilter(int filter, byte[] row, byte[] above, int bpp)

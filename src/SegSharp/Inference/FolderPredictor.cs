@@ -32,6 +32,20 @@ public sealed class FolderPredictor
         _channels = card.InputChannels;
     }
 
+    /// <summary>The model file's card: classes, colours, task, input channels.</summary>
+    public ModelCard Card => _card;
+
+    /// <summary>
+    /// Every pixel's label for an image as decoded ([channels, height, width], 0..1): the card's preprocessing, then the
+    /// model (tiled and flipped as set up): a class index, or a multilabel model's <see cref="LabelBits"/>.
+    /// </summary>
+    public int[] Labels(float[] pixels, int height, int width)
+    {
+        var sample = _preprocessing.Apply(new Sample("image", pixels, new int[height * width], _channels, height, width, _card.IgnoreIndex),
+            new Runtime.SeededRandom(0));
+        return _classMap(sample.Image, height, width);
+    }
+
     /// <summary>Predicts with a checkpoint's model through libtorch.</summary>
     public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta)
     {
@@ -137,9 +151,7 @@ public sealed class FolderPredictor
     private PredictionResult PredictOne(string file, string name, float[] pixels, int height, int width, string masks, string overlays,
         IReadOnlyList<byte[]> palette)
     {
-        var sample = _preprocessing.Apply(new Sample(Path.GetFileNameWithoutExtension(file), pixels, new int[height * width], _channels, height, width,
-            _card.IgnoreIndex), new Runtime.SeededRandom(0));
-        int[] prediction = _classMap(sample.Image, height, width);
+        int[] prediction = Labels(pixels, height, width);
         string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
         var counts = new long[_classes.Count];
         bool multiLabel = _card.Decision.MultiLabel;

@@ -51,13 +51,25 @@ public sealed class PredictionWorkflow : IDisposable
         bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false, int threads = 0, bool resume = false,
         long maxPixels = Data.ImageFiles.DefaultMaxPixels)
     {
-        if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
         if (maxPixels < 1) throw new SegSharpException($"--max-pixels {maxPixels} is not valid; give a positive number of pixels.");
         if (overwrite && resume) throw new SegSharpException("--overwrite and --resume contradict each other: --resume keeps finished outputs. Pass one.");
+        if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
         var inputs = Select(FolderPredictor.Inputs(input), Path.GetFullPath(output), overwrite, resume);
+        var (loaded, predictor) = OpenPredictor(model, tileSize, overlap, flipTta, precision, threads);
+        return new PredictionWorkflow(loaded, predictor, inputs, Path.GetFullPath(output), maxPixels);
+    }
+
+    /// <summary>
+    /// A model file ready to predict: the loaded model (dispose it when done) and its predictor, with the same settings,
+    /// checks and errors as <see cref="Open"/> (used by <c>segsharp serve</c> too).
+    /// </summary>
+    public static (IDisposable Model, FolderPredictor Predictor) OpenPredictor(string model, int? tileSize = null, double? overlap = null,
+        bool flipTta = false, InferencePrecision? precision = null, int threads = 0)
+    {
+        if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
         return IsOnnx(model)
-            ? OpenOnnx(model, inputs, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads, maxPixels)
-            : OpenCheckpoint(model, inputs, Path.GetFullPath(output), tileSize, overlap, flipTta, precision, threads, maxPixels);
+            ? OpenOnnx(model, tileSize, overlap, flipTta, precision, threads)
+            : OpenCheckpoint(model, tileSize, overlap, flipTta, precision, threads);
     }
 
     private sealed record Inputs(IReadOnlyList<string> ToPredict, int Done);
@@ -77,8 +89,8 @@ public sealed class PredictionWorkflow : IDisposable
     /// <summary>Whether <paramref name="model"/> names an ONNX file (by extension) rather than a checkpoint.</summary>
     public static bool IsOnnx(string model) => Path.GetExtension(model).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
-    private static PredictionWorkflow OpenCheckpoint(string checkpoint, Inputs files, string output, int? tileSize, double? overlap,
-        bool flipTta, InferencePrecision? precision, int threads, long maxPixels)
+    private static (IDisposable, FolderPredictor) OpenCheckpoint(string checkpoint, int? tileSize, double? overlap, bool flipTta,
+        InferencePrecision? precision, int threads)
     {
         TorchRuntime.ConfigureThreads(threads);
         var trained = TrainedModel.Load(checkpoint);
@@ -86,8 +98,7 @@ public sealed class PredictionWorkflow : IDisposable
         {
             var (tile, tileOverlap, flip) = Settings(trained.Config.Evaluation, trained.Model.Stride, tileSize, overlap, flipTta);
             trained.Model.ComputeType = ComputePrecision.Of(precision ?? trained.Config.Evaluation.Precision);
-            var predictor = FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip);
-            return new PredictionWorkflow(trained, predictor, files, output, maxPixels);
+            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip));
         }
         catch
         {
@@ -96,8 +107,8 @@ public sealed class PredictionWorkflow : IDisposable
         }
     }
 
-    private static PredictionWorkflow OpenOnnx(string path, Inputs files, string output, int? tileSize, double? overlap, bool flipTta,
-        InferencePrecision? precision, int threads, long maxPixels)
+    private static (IDisposable, FolderPredictor) OpenOnnx(string path, int? tileSize, double? overlap, bool flipTta, InferencePrecision? precision,
+        int threads)
     {
         if (precision is InferencePrecision.Bfloat16)
             throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
@@ -106,8 +117,7 @@ public sealed class PredictionWorkflow : IDisposable
         try
         {
             var (tile, tileOverlap, flip) = Settings(model.Evaluation, model.Card.Stride, tileSize, overlap, flipTta);
-            var predictor = FolderPredictor.ForOnnx(model, tile, tileOverlap, flip);
-            return new PredictionWorkflow(model, predictor, files, output, maxPixels);
+            return (model, FolderPredictor.ForOnnx(model, tile, tileOverlap, flip));
         }
         catch
         {
