@@ -35,6 +35,9 @@ public sealed class FolderPredictor
     /// <summary>The model file's card: classes, colours, task, input channels.</summary>
     public ModelCard Card => _card;
 
+    /// <summary>How the model is run (engine, precision, threads, tiling); the workflow fills in the model path and threads.</summary>
+    public required PredictionSettings Settings { get; init; }
+
     /// <summary>
     /// Every pixel's label for an image as decoded ([channels, height, width], 0..1): the card's preprocessing, then the
     /// model (tiled and flipped as set up): a class index, or a multilabel model's <see cref="LabelBits"/>.
@@ -47,7 +50,8 @@ public sealed class FolderPredictor
     }
 
     /// <summary>Predicts with a checkpoint's model through libtorch.</summary>
-    public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta)
+    /// <param name="threads">The libtorch threads set up for it (recorded in <see cref="Settings"/>; 0 = one per core).</param>
+    public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta, int threads = 0)
     {
         var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels, trained.Card.Decision);
         int channels = trained.Card.InputChannels;
@@ -56,15 +60,24 @@ public sealed class FolderPredictor
             using var scope = NewDisposeScope();
             var input = tensor(image, new long[] { 1, channels, height, width });
             return trained.Card.Decision.Labels(predictor.Probabilities(input)).to(int32).cpu().data<int>().ToArray();
-        });
+        })
+        {
+            Settings = new PredictionSettings(trained.CheckpointPath, "libtorch", Runtime.TorchRuntime.LibTorchVersion,
+                trained.Model.ComputeType is null ? "float32" : "bfloat16", threads, tileSize, overlap, flipTta, TileBatch: 1),
+        };
     }
 
     /// <summary>Predicts with an exported ONNX model through ONNX Runtime; libtorch is never loaded.</summary>
-    public static FolderPredictor ForOnnx(OnnxModel model, int tileSize, double overlap, bool flipTta)
+    /// <param name="threads">The ONNX Runtime threads the model was loaded with (recorded in <see cref="Settings"/>; 0 = its default).</param>
+    public static FolderPredictor ForOnnx(OnnxModel model, int tileSize, double overlap, bool flipTta, int threads = 0)
     {
         var predictor = new OnnxTiledPredictor(model, tileSize, overlap, flipTta, model.Evaluation.MaxWholePixels);
         int channels = model.Card.InputChannels;
-        return new FolderPredictor(model.Card, (image, height, width) => predictor.ClassMap(image, channels, height, width));
+        return new FolderPredictor(model.Card, (image, height, width) => predictor.ClassMap(image, channels, height, width))
+        {
+            Settings = new PredictionSettings(model.Path, "onnxruntime", Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(), "float32",
+                threads, tileSize, overlap, flipTta, predictor.TileBatch),
+        };
     }
 
     /// <summary>Image files to predict: the file itself, or the folder's images in natural name order.</summary>

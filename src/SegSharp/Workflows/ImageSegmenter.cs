@@ -91,6 +91,7 @@ public sealed class ImageSegmenter : IDisposable
         max_pixels = MaxPixels,
         trained_on = Card.TrainedOn,
         classes = Card.Classes.Select((c, i) => new { index = i, name = c.Name, color = c.Color }),
+        settings = _predictor.Settings,
     };
 
     public void Dispose() => _model.Dispose();

@@ -56,6 +56,18 @@ public sealed class PredictionWorkflow : IDisposable
         if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
         var inputs = Select(FolderPredictor.Inputs(input), Path.GetFullPath(output), overwrite, resume);
         var (loaded, predictor) = OpenPredictor(model, tileSize, overlap, flipTta, precision, threads);
+        try
+        {
+            // What ran, beside what it wrote: engine and version, precision, threads, tiling, TTA.
+            Directory.CreateDirectory(Path.GetFullPath(output));
+            Foundation.AtomicFile.WriteAllText(Path.Combine(Path.GetFullPath(output), "prediction.json"),
+                System.Text.Json.JsonSerializer.Serialize(predictor.Settings, Foundation.JsonFormats.Pretty) + "\n");
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
         return new PredictionWorkflow(loaded, predictor, inputs, Path.GetFullPath(output), maxPixels);
     }
 
@@ -98,7 +110,7 @@ public sealed class PredictionWorkflow : IDisposable
         {
             var (tile, tileOverlap, flip) = Settings(trained.Config.Evaluation, trained.Model.Stride, tileSize, overlap, flipTta);
             trained.Model.ComputeType = ComputePrecision.Of(precision ?? trained.Config.Evaluation.Precision);
-            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip));
+            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip, threads));
         }
         catch
         {
@@ -117,7 +129,7 @@ public sealed class PredictionWorkflow : IDisposable
         try
         {
             var (tile, tileOverlap, flip) = Settings(model.Evaluation, model.Card.Stride, tileSize, overlap, flipTta);
-            return (model, FolderPredictor.ForOnnx(model, tile, tileOverlap, flip));
+            return (model, FolderPredictor.ForOnnx(model, tile, tileOverlap, flip, threads));
         }
         catch
         {

@@ -44,6 +44,16 @@ public class OnnxPredictionTests
             same += expected.Indices.Zip(actual.Indices).Count(p => p.First == p.Second);
         }
         Assert.Equal(3 * 2, Directory.GetFiles(Path.Combine(folder, "onnx")!, "*.png", SearchOption.AllDirectories).Length);
+        // Each output folder records how it was predicted.
+        foreach (var (engine, run) in new[] { ("libtorch", "ckpt"), ("onnxruntime", "onnx") })
+        {
+            using var settings = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, run, "prediction.json")));
+            var root = settings.RootElement;
+            Assert.Equal(engine, root.GetProperty("engine").GetString());
+            Assert.Equal((int.Parse(tile, System.Globalization.CultureInfo.InvariantCulture), tta, tta ? 1 : 0),
+                (root.GetProperty("tile_size").GetInt32(), root.GetProperty("flip_tta").GetBoolean(), root.GetProperty("threads").GetInt32()));
+            Assert.False(string.IsNullOrEmpty(root.GetProperty("engine_version").GetString()));
+        }
         Assert.True(same >= 0.9999 * pixels, $"masks agree on {same} of {pixels} pixels");
     }
 

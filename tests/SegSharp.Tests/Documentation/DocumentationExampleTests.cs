@@ -18,6 +18,14 @@ public class DocumentationExampleTests
     }
 
     [Fact]
+    public void Serving_page_shows_the_compiled_client_verbatim()
+    {
+        string page = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "serving.md"));
+        string client = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "examples", "SegSharpClient.cs"));
+        Assert.Contains("```csharp\n" + client + "```", page);
+    }
+
+    [Fact]
     public void The_example_normalises_as_the_card_says_and_returns_the_exported_models_labels()
     {
         using var model = OnnxExportTests.Build(new[] { "model.name=unet", "model.depth=2", "model.width=8" }, classes: 3);
