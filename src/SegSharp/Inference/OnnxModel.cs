@@ -31,16 +31,37 @@ public sealed class OnnxModel : IDisposable
     public EvaluationConfig Evaluation { get; }
     public string Path { get; }
 
+    /// <summary>The optimised graph this session came from or wrote (<see cref="OptimizedModelCache"/>); null without a cache.</summary>
+    public string? CacheFile { get; private init; }
+
+    /// <summary>Whether the session was created from an existing cache file (no optimisation done this time).</summary>
+    public bool CacheHit { get; private init; }
+
     /// <param name="threads">ONNX Runtime's intra-op threads; 0 = its default (one per physical core).</param>
-    public static OnnxModel Load(string path, int threads = 0)
+    /// <param name="cache">Keep ORT's optimised graph next to the model and start from it next time (<see cref="OptimizedModelCache"/>).</param>
+    public static OnnxModel Load(string path, int threads = 0, bool cache = true)
     {
         if (!File.Exists(path)) throw new SegSharpException($"Model '{path}' does not exist. Write one with: segsharp export --format onnx.");
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
         options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
-        InferenceSession? session = Open(path, options);
+        InferenceSession? session;
+        string? cacheFile = null;
+        bool hit = false;
+        if (cache) (session, cacheFile, hit) = OptimizedModelCache.Open(path, options, Open);
+        else session = Open(path, options);
         try
         {
             var metadata = session.ModelMetadata.CustomMetadataMap;
+            if (hit && !metadata.ContainsKey(OnnxExport.MetadataKeys.ModelCard))
+            {
+                // An optimised graph that lost the model's metadata is no use: load the model itself.
+                session.Dispose();
+                session = null;
+                return Load(path, threads, cache: false);
+            }
             if (!metadata.TryGetValue(OnnxExport.MetadataKeys.ModelCard, out var cardJson) || !session.OutputMetadata.ContainsKey("logits"))
                 throw new SegSharpException($"Model '{path}' was not written by segsharp export (no {OnnxExport.MetadataKeys.ModelCard} metadata or " +
                     "'logits' output); SegSharp predicts only with ONNX files it exported, which carry their classes.");
@@ -51,7 +72,7 @@ public sealed class OnnxModel : IDisposable
                 ? Metadata<EvaluationConfig>(path, OnnxExport.MetadataKeys.Evaluation, json)
                 : throw new SegSharpException($"Model '{path}' lacks its {OnnxExport.MetadataKeys.Evaluation} metadata; export it again.");
             CheckSignature(session, card, path);
-            var model = new OnnxModel(session, card, evaluation, System.IO.Path.GetFullPath(path));
+            var model = new OnnxModel(session, card, evaluation, System.IO.Path.GetFullPath(path)) { CacheFile = cacheFile, CacheHit = hit };
             session = null;
             return model;
         }
