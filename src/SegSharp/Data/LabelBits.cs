@@ -16,6 +16,25 @@ public static class LabelBits
     public static bool Has(int pixel, int classIndex) => pixel != Ignore && (pixel >> classIndex & 1) != 0;
 
     /// <summary>
+    /// Pixels per class of a label map: class indices (each pixel counts for its class), or with <paramref name="multiLabel"/>
+    /// label bits (each pixel counts for every class it holds; ignored pixels for none).
+    /// </summary>
+    public static long[] ClassPixels(int[] labels, int classes, bool multiLabel)
+    {
+        var counts = new long[classes];
+        foreach (int v in labels)
+        {
+            if (!multiLabel)
+            {
+                if (v >= 0 && v < classes) counts[v]++;
+                continue;
+            }
+            for (int c = 0; c < classes; c++) counts[c] += Has(v, c) ? 1 : 0;
+        }
+        return counts;
+    }
+
+    /// <summary>
     /// [.., C, ..] with class planes inserted at <paramref name="dim"/> of <paramref name="labels"/> (int64): whether bit c is
     /// set, by floor division and remainder, which every libtorch build has for int64. Ignored pixels come out meaningless
     /// (mask them).

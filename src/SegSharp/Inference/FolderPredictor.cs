@@ -35,7 +35,7 @@ public sealed class FolderPredictor
     /// <summary>The model file's card: classes, colours, task, input channels.</summary>
     public ModelCard Card => _card;
 
-    /// <summary>How the model is run (engine, precision, threads, tiling); the workflow fills in the model path and threads.</summary>
+    /// <summary>How the model is run: file, engine, precision, threads, tiling (recorded as prediction.json).</summary>
     public required PredictionSettings Settings { get; init; }
 
     /// <summary>
@@ -166,7 +166,6 @@ public sealed class FolderPredictor
     {
         int[] prediction = Labels(pixels, height, width);
         string maskPath = Path.Combine(masks, name + ".png"), overlayPath = Path.Combine(overlays, name + ".png");
-        var counts = new long[_classes.Count];
         bool multiLabel = _card.Decision.MultiLabel;
         if (multiLabel)
         {
@@ -176,7 +175,6 @@ public sealed class FolderPredictor
                 string folder = Path.Combine(masks, _classes[c].Name);
                 Directory.CreateDirectory(folder);
                 var present = prediction.Select(v => LabelBits.Has(v, c) ? 255 : 0).ToArray();
-                counts[c] = present.Count(v => v != 0);
                 ImageFiles.WriteGray(Path.Combine(folder, name + ".png"), present, height, width);
             }
             maskPath = Path.Combine(masks, "<class>", name + ".png");
@@ -184,11 +182,10 @@ public sealed class FolderPredictor
         else
         {
             IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
-            foreach (int v in prediction) counts[v]++;
         }
         var shown = OverlayRenderer.Display(pixels, _channels, height, width);
         using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Overlay(shown, prediction, _classes, multiLabel), height, width))
             OverlayRenderer.SavePng(overlay, overlayPath);
-        return new PredictionResult(file, maskPath, overlayPath, null, counts);
+        return new PredictionResult(file, maskPath, overlayPath, null, LabelBits.ClassPixels(prediction, _classes.Count, multiLabel));
     }
 }

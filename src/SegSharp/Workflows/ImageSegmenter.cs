@@ -34,16 +34,7 @@ public sealed class ImageSegmenter : IDisposable
     public sealed record Segmentation(int[] Labels, int Height, int Width, IReadOnlyList<string> ClassNames, bool MultiLabel)
     {
         /// <summary>Pixels per class (multilabel: pixels where the class is present, so they may add up past the image).</summary>
-        public IReadOnlyList<long> ClassPixels()
-        {
-            var counts = new long[ClassNames.Count];
-            foreach (int v in Labels)
-            {
-                if (!MultiLabel) { counts[v]++; continue; }
-                for (int c = 0; c < counts.Length; c++) counts[c] += LabelBits.Has(v, c) ? 1 : 0;
-            }
-            return counts;
-        }
+        public IReadOnlyList<long> ClassPixels() => LabelBits.ClassPixels(Labels, ClassNames.Count, MultiLabel);
     }
 
     /// <summary>Segments an encoded image (PNG, JPEG, BMP, TIFF); bad bytes are a <see cref="SegSharpException"/> naming <paramref name="name"/>.</summary>
