@@ -135,6 +135,21 @@ public sealed class ServeTests(ITestOutputHelper output)
         Assert.True(server.WaitForExit(30_000), "serve did not stop after SIGTERM");
         Assert.Equal(0, server.ExitCode);
         Assert.Contains("serve: stopped after", server.StandardOutput.ReadToEnd());
+
+        // The checkpoint itself served through libtorch answers the ONNX file's mask (up to float near-ties).
+        int second = FreePort();
+        using var fromCheckpoint = Start(Path.Combine(root, "run", "checkpoints", "best.ckpt"), second, "--threads", "1");
+        try
+        {
+            using var http2 = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{second}/"), Timeout = TimeSpan.FromSeconds(60) };
+            await WaitUntilHealthy(http2, fromCheckpoint);
+            var viaTorch = IndexedPng.Read(await new SegSharpClient(http2).MaskAsync(small));
+            Assert.True(viaTorch.Indices.Zip(served.Indices).Count(p => p.First == p.Second) >= 0.999 * served.Indices.Length);
+        }
+        finally
+        {
+            if (!fromCheckpoint.HasExited) fromCheckpoint.Kill();
+        }
     }
 
     private static Process Start(string model, int port, params string[] extra)
