@@ -13,6 +13,7 @@ namespace SegSharp.Tests.Models;
 /// definition (scripts/onnx_crosscheck.py), gives the logits ONNX Runtime and TorchSharp give. CI installs
 /// python3-onnx and python3-torch; elsewhere the tests say they skipped when these are absent.
 /// </summary>
+[Trait("Tier", "Reference")]
 public class OnnxCrossFrameworkTests(ITestOutputHelper output)
 {
     [Fact]

@@ -48,6 +48,7 @@ public class OnnxExportTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Architectures))]
+    [Trait("Tier", "Reference")]
     public void Onnx_runtime_gives_torchsharps_logits_at_odd_sizes_and_batch_two(string[] settings)
     {
         using var model = Build(settings.Append("model.width=16").Append("model.depth=3").ToArray(), classes: 5);

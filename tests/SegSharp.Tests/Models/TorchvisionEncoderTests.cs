@@ -11,6 +11,7 @@ namespace SegSharp.Tests.Models;
 /// the reference is written by Debian's python3-torch/torchvision (scripts/torchvision_reference.py), independently
 /// of SegSharp. CI installs them; elsewhere the test says it skipped when they are absent.
 /// </summary>
+[Trait("Tier", "Reference")]
 public class TorchvisionEncoderTests(ITestOutputHelper output)
 {
     private static readonly Lazy<string> Reference = new(WriteReference);

@@ -31,6 +31,7 @@ public class WeightFilesTests
     /// <summary>Every architecture export knows (each decoder on each encoder and norm) goes out and back bit for bit.</summary>
     [Theory]
     [MemberData(nameof(OnnxExportTests.Architectures), MemberType = typeof(OnnxExportTests))]
+    [Trait("Tier", "Reference")]
     public void Every_architecture_round_trips_through_safetensors(string[] settings)
     {
         string path = Path.Combine(TestPaths.TempFolder("weights-all"), "model.safetensors");
