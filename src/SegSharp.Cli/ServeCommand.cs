@@ -105,6 +105,10 @@ public static class ServeCommand
 
         public async Task<IResult> Handle(HttpRequest request)
         {
+            // A declared length over the limit is refused before a byte is read (a client sending Expect: 100-continue then
+            // uploads nothing); a body that grows past it while being read is refused below.
+            if (request.ContentLength > maxRequestMb * 1024L * 1024)
+                return Refuse(StatusCodes.Status413PayloadTooLarge, $"the request body is over {maxRequestMb} MB (--max-request-mb)");
             if (!await gate.WaitAsync(0))
             {
                 Interlocked.Increment(ref _refused);

@@ -15,9 +15,7 @@ public sealed class BinaryCrossEntropyLoss(double[]? classWeights = null) : ISeg
     {
         using var scope = NewDisposeScope();
         long classes = logits.shape[1];
-        if (classWeights is not null && classWeights.Length != classes)
-            throw new SegSharpException($"loss cross_entropy class_weights has {classWeights.Length} values but the model predicts {classes} classes. " +
-                "Give one weight per class.");
+        ClassWeights.Check(classWeights, classes, "cross_entropy");
         var (truth, valid) = LabelTargets.Expand(target, classes, logits.dtype);
         var weight = classWeights is null
             ? valid.expand_as(logits)

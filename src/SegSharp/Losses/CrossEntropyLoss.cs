@@ -35,9 +35,7 @@ public sealed class CrossEntropyLoss : ISegmentationLoss
     public Tensor Compute(Tensor logits, Tensor target, BatchReduction? batch = null)
     {
         using var scope = NewDisposeScope();
-        if (_classWeights is not null && _classWeights.Length != logits.shape[1])
-            throw new SegSharpException($"loss cross_entropy class_weights has {_classWeights.Length} values but the model predicts {logits.shape[1]} " +
-                $"classes. Give one weight per class.");
+        ClassWeights.Check(_classWeights, logits.shape[1], "cross_entropy");
         using var weight = _classWeights is null ? null : tensor(_classWeights, dtype: logits.dtype, device: logits.device);
         var valid = target.ne(_ignoreIndex);
         var safeTarget = target.masked_fill(valid.logical_not(), 0);

@@ -22,9 +22,7 @@ public sealed class OhemCrossEntropyLoss(long ignoreIndex, double threshold = 0.
     {
         using var scope = NewDisposeScope();
         long classes = logits.shape[1];
-        if (classWeights is not null && classWeights.Length != classes)
-            throw new SegSharpException($"loss ohem_cross_entropy class_weights has {classWeights.Length} values but the model predicts {classes} classes. " +
-                "Give one weight per class.");
+        ClassWeights.Check(classWeights, classes, "ohem_cross_entropy");
         using var weight = classWeights is null ? null : tensor(classWeights, dtype: logits.dtype, device: logits.device);
         var valid = target.ne(ignoreIndex);
         var safeTarget = target.masked_fill(valid.logical_not(), 0);

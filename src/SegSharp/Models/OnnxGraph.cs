@@ -64,31 +64,21 @@ internal sealed class OnnxGraph
     }
 
     /// <summary>A constant float32 tensor.</summary>
-    public string Constant(float[] values, params long[] dims)
-    {
-        var proto = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Float };
-        proto.Dims.AddRange(dims);
-        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
-        _graph.Initializer.Add(proto);
-        return proto.Name;
-    }
+    public string Constant(float[] values, params long[] dims) =>
+        Initializer(TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(values.AsSpan()), dims);
 
     /// <summary>A constant 1-D int64 tensor (shapes, pads, axes).</summary>
-    public string Constant(params long[] values)
-    {
-        var proto = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Int64 };
-        proto.Dims.Add(values.Length);
-        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
-        _graph.Initializer.Add(proto);
-        return proto.Name;
-    }
+    public string Constant(params long[] values) => Int64Constant(values, values.Length);
 
     /// <summary>A constant int64 tensor of the given shape.</summary>
-    public string Int64Constant(long[] values, params long[] dims)
+    public string Int64Constant(long[] values, params long[] dims) =>
+        Initializer(TensorProto.Types.DataType.Int64, MemoryMarshal.AsBytes(values.AsSpan()), dims);
+
+    private string Initializer(TensorProto.Types.DataType type, ReadOnlySpan<byte> raw, long[] dims)
     {
-        var proto = new TensorProto { Name = Fresh("const"), DataType = (int)TensorProto.Types.DataType.Int64 };
+        var proto = new TensorProto { Name = Fresh("const"), DataType = (int)type };
         proto.Dims.AddRange(dims);
-        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+        proto.RawData = ByteString.CopyFrom(raw);
         _graph.Initializer.Add(proto);
         return proto.Name;
     }

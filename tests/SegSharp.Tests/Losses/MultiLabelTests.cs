@@ -32,7 +32,6 @@ public class MultiLabelTests
 
     private static readonly Lazy<Dictionary<string, (double Value, double[] Gradient)>> Reference = new(() =>
     {
-        Prerequisite.PythonModules("python3-torch", "torch");
         var (l, y) = Data();
         string folder = TestPaths.TempFolder("multilabel-losses");
         File.WriteAllText(Path.Combine(folder, "logits.txt"), string.Join(' ', l.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
@@ -56,14 +55,8 @@ public class MultiLabelTests
                 inter = (p * truth).sum((0, 2, 3)); card = p.sum((0, 2, 3)) + truth.sum((0, 2, 3))
                 return 1 - ((2 * inter + smooth) / (card + smooth)).mean()
             cases = {'bce': lambda x: bce(x, None), 'bce_weighted': lambda x: bce(x, [{{weights}}]), 'dice': lambda x: dice(x, 1.0)}
-            for name, f in cases.items():
-                x = x0.clone().requires_grad_(True)
-                value = f(x); value.backward()
-                print(name, repr(value.item()), ' '.join(repr(g) for g in x.grad.flatten().tolist()))
             """;
-        var lines = ChildProcess.Run(Prerequisite.Python, folder, null, "-c", script).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        static double Number(string v) => double.Parse(v, CultureInfo.InvariantCulture);
-        return lines.Select(line => line.Split(' ')).ToDictionary(parts => parts[0], parts => (Number(parts[1]), parts[2..].Select(Number).ToArray()));
+        return PyTorchReference.ValuesAndGradients(folder, script);
     });
 
     [Theory]

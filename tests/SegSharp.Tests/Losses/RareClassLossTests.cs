@@ -43,7 +43,6 @@ public class RareClassLossTests
     /// <summary>Each loss computed by PyTorch from its paper's definition, on the same data: "name value g0 g1 ..." per line.</summary>
     private static readonly Lazy<Dictionary<string, (double Value, double[] Gradient)>> Reference = new(() =>
     {
-        Prerequisite.PythonModules("python3-torch", "torch");
         var (l, y) = Data();
         var folder = Directory.CreateTempSubdirectory("segsharp-rare-losses-").FullName;
         try
@@ -102,14 +101,8 @@ public class RareClassLossTests
                     'ohem_min_kept': lambda x: ohem(x, 0.05, 20, torch.tensor([0.5, 1.0, 1.0, 4.0])),
                     'lovasz': lovasz,
                 }
-                for name, f in cases.items():
-                    x = x0.clone().requires_grad_(True)
-                    value = f(x); value.backward()
-                    print(name, repr(value.item()), ' '.join(repr(g) for g in x.grad.flatten().tolist()))
                 """;
-            var lines = ChildProcess.Run(Prerequisite.Python, folder, null, "-c", script).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            static double Number(string v) => double.Parse(v, CultureInfo.InvariantCulture);
-            return lines.Select(line => line.Split(' ')).ToDictionary(parts => parts[0], parts => (Number(parts[1]), parts[2..].Select(Number).ToArray()));
+            return PyTorchReference.ValuesAndGradients(folder, script);
         }
         finally
         {
