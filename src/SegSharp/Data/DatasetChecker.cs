@@ -22,7 +22,7 @@ public static class DatasetChecker
         var sizes = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var classPixels = new long[description.ClassCount];
         long ignored = 0, maskPixels = 0;
-        var results = new (string? Error, string? Size, long[]? Counts, long Ignored)[listing.Pairs.Count];
+        var results = new (string? Error, string? Size, long[]? Counts, long Ignored, long Pixels)[listing.Pairs.Count];
         int done = 0;
         Parallel.For(0, listing.Pairs.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
         {
@@ -35,7 +35,7 @@ public static class DatasetChecker
             sizes[r.Size!] = sizes.GetValueOrDefault(r.Size!) + 1;
             for (int c = 0; c < classPixels.Length; c++) classPixels[c] += r.Counts![c];
             ignored += r.Ignored;
-            maskPixels += r.Size!.Split('x').Select(long.Parse).Aggregate((a, b) => a * b);
+            maskPixels += r.Pixels;
         }
         if (sizes.Count > 1) warnings.Add($"Images come in {sizes.Count} sizes; training batches need a random_crop or resize transform.");
         for (int c = 0; c < classPixels.Length; c++)
@@ -49,7 +49,7 @@ public static class DatasetChecker
     }
 
     /// <summary>A multilabel pair: every class's mask readable, of the image's size; counts are each class's present pixels.</summary>
-    private static (string?, string?, long[]?, long) CheckLabels((string Stem, string Image, string Mask) pair, DatasetDescription description,
+    private static (string?, string?, long[]?, long, long) CheckLabels((string Stem, string Image, string Mask) pair, DatasetDescription description,
         MultiLabelMasks labels)
     {
         try
@@ -59,7 +59,7 @@ public static class DatasetChecker
             var (bits, maskHeight, maskWidth) = labels.Read(pair.Stem, pair.Mask);
             if (maskHeight != height || maskWidth != width)
                 return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null,
-                    null, 0);
+                    null, 0, 0);
             var counts = new long[description.ClassCount];
             long ignored = 0;
             foreach (int pixel in bits)
@@ -67,15 +67,15 @@ public static class DatasetChecker
                 if (pixel == LabelBits.Ignore) { ignored++; continue; }
                 for (int c = 0; c < counts.Length; c++) counts[c] += pixel >> c & 1;
             }
-            return (null, $"{width}x{height}", counts, ignored);
+            return (null, $"{width}x{height}", counts, ignored, (long)width * height);
         }
         catch (SegSharpException e)
         {
-            return (e.Message, null, null, 0);
+            return (e.Message, null, null, 0, 0);
         }
     }
 
-    private static (string?, string?, long[]?, long) CheckPair((string Stem, string Image, string Mask) pair, DatasetDescription description,
+    private static (string?, string?, long[]?, long, long) CheckPair((string Stem, string Image, string Mask) pair, DatasetDescription description,
         LabelSchema schema)
     {
         try
@@ -87,7 +87,7 @@ public static class DatasetChecker
                 description.MaskEncoding == MaskEncoding.Palette, maxPixels: limit);
             if (maskHeight != height || maskWidth != width)
                 return ($"Mask '{pair.Mask}' is {maskWidth}x{maskHeight} but its image is {width}x{height}. Masks must match their image's size.", null,
-                    null, 0);
+                    null, 0, 0);
             var counts = new long[description.ClassCount];
             long ignoredPixels = 0;
             var unknown = new SortedDictionary<int, long>();
@@ -104,13 +104,13 @@ public static class DatasetChecker
                     ? $" and {unknown.Count - 1} other unknown value(s): {string.Join(", ", unknown.Keys.Skip(1).Take(5).Select(schema.Format))}"
                     : "";
                 return ($"Mask '{pair.Mask}' holds value {schema.Format(first.Key)} ({first.Value} px){more}, which the class map does not name (known: " +
-                    $"{string.Join(", ", schema.KnownValues.Select(schema.Format))}). Add it to classes or set ignore_values.", null, null, 0);
+                    $"{string.Join(", ", schema.KnownValues.Select(schema.Format))}). Add it to classes or set ignore_values.", null, null, 0, 0);
             }
-            return (null, $"{width}x{height}", counts, ignoredPixels);
+            return (null, $"{width}x{height}", counts, ignoredPixels, (long)width * height);
         }
         catch (SegSharpException e)
         {
-            return (e.Message, null, null, 0);
+            return (e.Message, null, null, 0, 0);
         }
     }
 }

@@ -51,12 +51,11 @@ public static class ImageFiles
 
     /// <summary>
     /// <see cref="ReadImage"/> on bytes already in memory (an upload): the same size limit, integrity check, band rules and
-    /// errors, naming <paramref name="name"/>.
+    /// errors, naming <paramref name="path"/> (a file's path, or the name an upload goes by).
     /// </summary>
-    public static (float[] Pixels, int Height, int Width) DecodeImage(byte[] bytes, string name, int channels, bool verify = true,
+    public static (float[] Pixels, int Height, int Width) DecodeImage(byte[] bytes, string path, int channels, bool verify = true,
         long maxPixels = DefaultMaxPixels, string expected = DatasetChannels)
     {
-        string path = name;
         try
         {
             Check(bytes, path, "Image", verify, maxPixels);
