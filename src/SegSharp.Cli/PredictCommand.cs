@@ -23,7 +23,9 @@ public static class PredictCommand
             "image)." };
         var overlap = new Option<double?>("--overlap") { Description = $"Tile overlap as a fraction of the tile, {Tiling.MinOverlap} to {Tiling.MaxOverlap} " +
             $"(default: the checkpoint's evaluation.tile_overlap)." };
-        var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips." };
+        var tta = new Option<bool>("--tta") { Description = "Average over horizontal and vertical flips (3x the work)." };
+        var scales = new Option<string?>("--scales") { Description = "Multi-scale test-time augmentation: average over these image scales, such as " +
+            "0.75,1,1.25 (with --tta, flips at each scale; default: the model's evaluation.tta_scales)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace masks and overlays already in the output folder." };
         var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
@@ -36,7 +38,7 @@ public static class PredictCommand
             Description = $"Skip images whose header declares more pixels (default {ImageFiles.DefaultMaxPixels:N0}; about 40 bytes of memory each).",
             DefaultValueFactory = _ => ImageFiles.DefaultMaxPixels,
         };
-        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, overwrite, resume, maxPixels, precision, threads })
+        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, scales, overwrite, resume, maxPixels, precision, threads })
             command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() => Run(parse), again: "run the same command with --resume"));
         return command;
@@ -47,10 +49,16 @@ public static class PredictCommand
             string? checkpointPath = parse.GetValue(checkpoint), modelPath = parse.GetValue(model);
             if ((checkpointPath is null) == (modelPath is null))
                 throw new SegSharpException("predict needs exactly one of --checkpoint FILE.ckpt or --model FILE (.ckpt or .onnx).");
-            using var job = PredictionWorkflow.Open((checkpointPath ?? modelPath)!, parse.GetValue(input)!, parse.GetValue(output)!,
-                parse.GetValue(tile), parse.GetValue(overlap), parse.GetValue(tta),
-                precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"), parse.GetValue(overwrite),
-                parse.GetValue(threads), parse.GetValue(resume), parse.GetValue(maxPixels));
+            string? scaleList = parse.GetValue(scales);
+            var options = new PredictionOptions
+            {
+                TileSize = parse.GetValue(tile), Overlap = parse.GetValue(overlap), FlipTta = parse.GetValue(tta),
+                Scales = scaleList is null ? null : Inference.TestTimeAugmentation.Parse(scaleList, "--scales"),
+                Precision = precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"),
+                Threads = parse.GetValue(threads),
+            };
+            using var job = PredictionWorkflow.Open((checkpointPath ?? modelPath)!, parse.GetValue(input)!, parse.GetValue(output)!, options,
+                parse.GetValue(overwrite), parse.GetValue(resume), parse.GetValue(maxPixels));
             int written = 0, skipped = 0;
             using var stop = Interruption.Catch("stopping after this image...");
             Terminal.Run($"predicting {job.Files.Count} image(s)", job.Files.Count, progress =>

@@ -51,9 +51,14 @@ public sealed class FolderPredictor
 
     /// <summary>Predicts with a checkpoint's model through libtorch.</summary>
     /// <param name="threads">The libtorch threads set up for it (recorded in <see cref="Settings"/>; 0 = one per core).</param>
-    public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta, int threads = 0)
+    /// <param name="scales">Test-time scales; null = none.</param>
+    public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta, int threads = 0,
+        IReadOnlyList<double>? scales = null)
     {
-        var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels, trained.Card.Decision);
+        var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels, trained.Card.Decision)
+        {
+            Scales = scales ?? TestTimeAugmentation.NoScaling,
+        };
         int channels = trained.Card.InputChannels;
         return new FolderPredictor(trained.Card, (image, height, width) =>
         {
@@ -63,20 +68,24 @@ public sealed class FolderPredictor
         })
         {
             Settings = new PredictionSettings(trained.CheckpointPath, "libtorch", Runtime.TorchRuntime.LibTorchVersion,
-                trained.Model.ComputeType is null ? "float32" : "bfloat16", threads, tileSize, overlap, flipTta, TileBatch: 1),
+                trained.Model.ComputeType is null ? "float32" : "bfloat16", threads, tileSize, overlap, flipTta, predictor.Scales, TileBatch: 1),
         };
     }
 
     /// <summary>Predicts with an exported ONNX model through ONNX Runtime; libtorch is never loaded.</summary>
     /// <param name="threads">The ONNX Runtime threads the model was loaded with (recorded in <see cref="Settings"/>; 0 = its default).</param>
-    public static FolderPredictor ForOnnx(OnnxModel model, int tileSize, double overlap, bool flipTta, int threads = 0)
+    /// <param name="scales">Test-time scales; null = none.</param>
+    public static FolderPredictor ForOnnx(OnnxModel model, int tileSize, double overlap, bool flipTta, int threads = 0, IReadOnlyList<double>? scales = null)
     {
-        var predictor = new OnnxTiledPredictor(model, tileSize, overlap, flipTta, model.Evaluation.MaxWholePixels);
+        var predictor = new OnnxTiledPredictor(model, tileSize, overlap, flipTta, model.Evaluation.MaxWholePixels)
+        {
+            Scales = scales ?? TestTimeAugmentation.NoScaling,
+        };
         int channels = model.Card.InputChannels;
         return new FolderPredictor(model.Card, (image, height, width) => predictor.ClassMap(image, channels, height, width))
         {
             Settings = new PredictionSettings(model.Path, "onnxruntime", Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(), "float32",
-                threads, tileSize, overlap, flipTta, predictor.TileBatch),
+                threads, tileSize, overlap, flipTta, predictor.Scales, predictor.TileBatch),
         };
     }
 

@@ -4,9 +4,9 @@ namespace SegSharp.Inference;
 
 /// <summary>
 /// <see cref="TiledPredictor"/>'s prediction through ONNX Runtime, on plain arrays, one image at a time: whole
-/// images up to the pixel limit, else overlapping tiles blended by the same centre-weighted window
-/// (<see cref="TileLayout"/>), and optional flip test-time augmentation averaging identity, horizontal and
-/// vertical flips. Same cuts, same weights, so masks agree with the checkpoint path up to float rounding.
+/// images up to the pixel limit, else overlapping tiles blended by the same Gaussian window (<see cref="TileLayout"/>),
+/// and optional test-time augmentation averaging identity, horizontal and vertical flips and the same
+/// <see cref="Scales"/>. Same cuts, same weights, same resampling, so masks agree with the checkpoint path up to float rounding.
 /// </summary>
 public sealed class OnnxTiledPredictor
 {
@@ -30,9 +30,36 @@ public sealed class OnnxTiledPredictor
     public bool FlipTta { get; }
     public long MaxWholePixels { get; }
 
+    /// <summary>Test-time scales whose probabilities are averaged (<see cref="TestTimeAugmentation"/>); 1 alone = none.</summary>
+    public IReadOnlyList<double> Scales
+    {
+        get => _scales;
+        init => _scales = TestTimeAugmentation.Check(value, "scales");
+    }
+
+    private readonly IReadOnlyList<double> _scales = TestTimeAugmentation.NoScaling;
+
     /// <param name="image">[channels, height, width], preprocessed.</param>
     /// <returns>Class probabilities [classes, height, width].</returns>
     public float[] Probabilities(float[] image, int channels, int height, int width)
+    {
+        float[]? sum = null;
+        foreach (double scale in Scales)
+        {
+            int stride = _model.Card.Stride;
+            int h = TestTimeAugmentation.ScaledSize(height, scale, stride), w = TestTimeAugmentation.ScaledSize(width, scale, stride);
+            var probabilities = h == height && w == width
+                ? AtSize(image, channels, height, width)
+                : Resampling.ResizeBilinear(AtSize(Resampling.ResizeBilinear(image, channels, height, width, h, w), channels, h, w), _classes, h, w,
+                    height, width);
+            if (sum is null) sum = probabilities;
+            else for (int i = 0; i < sum.Length; i++) sum[i] += probabilities[i];
+        }
+        if (Scales.Count > 1) for (int i = 0; i < sum!.Length; i++) sum[i] /= Scales.Count;
+        return sum!;
+    }
+
+    private float[] AtSize(float[] image, int channels, int height, int width)
     {
         int tile = TileLayout.TileFor(height, width, TileSize, MaxWholePixels);
         return tile == 0 || (height <= tile && width <= tile) ? Whole(image, height, width) : Tiled(image, channels, height, width, tile);
@@ -70,7 +97,7 @@ public sealed class OnnxTiledPredictor
         int h = Math.Min(tile, height), w = Math.Min(tile, width), plane = height * width, window = channels * h * w;
         var sum = new float[_classes * plane];
         var weights = new float[plane];
-        float[] rows = TileLayout.Ramp(h), columns = TileLayout.Ramp(w);
+        float[] rows = TileLayout.Gaussian(h), columns = TileLayout.Gaussian(w);
         var origins = TileLayout.Starts(height, tile, Overlap).SelectMany(top => TileLayout.Starts(width, tile, Overlap).Select(left => ((int)top,
             (int)left))).ToList();
         for (int first = 0; first < origins.Count; first += TileBatch)

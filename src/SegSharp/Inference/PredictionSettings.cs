@@ -2,8 +2,18 @@ namespace SegSharp.Inference;
 
 /// <summary>
 /// How a model file is run to predict, recorded beside the outputs (<c>prediction.json</c>) and shown by <c>serve</c>'s
-/// <c>GET /model</c>: the engine and its version, the precision, threads (0 = the engine's default), tiling, flip TTA,
-/// and how many tiles go through the engine per call.
+/// <c>GET /model</c>: the engine and its version, the precision, threads (0 = the engine's default), tiling and its
+/// blending, test-time augmentation (flips, scales, and the work they cost as a multiple of one pass), and how many tiles go
+/// through the engine per call.
 /// </summary>
 public sealed record PredictionSettings(string Model, string Engine, string EngineVersion, string Precision, int Threads, int TileSize,
-    double TileOverlap, bool FlipTta, int TileBatch);
+    double TileOverlap, bool FlipTta, IReadOnlyList<double> TtaScales, int TileBatch)
+{
+    public string TileBlending => "gaussian (sigma = tile/8)";
+
+    public string TestTimeAugmentation => Inference.TestTimeAugmentation.Describe(FlipTta, TtaScales);
+
+    public int TtaPasses => Inference.TestTimeAugmentation.Passes(FlipTta, TtaScales);
+
+    public double TtaWorkFactor => Inference.TestTimeAugmentation.WorkFactor(FlipTta, TtaScales);
+}

@@ -20,7 +20,10 @@ public static class SplitEvaluator
     {
         model.ComputeType = ComputePrecision.Of(settings.Precision);
         Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Stride);
-        var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels, decision);
+        var predictor = new TiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels, decision)
+        {
+            Scales = settings.TtaScales,
+        };
         return Run(model, predictor.Logits, predictor.Probabilities, decision, split, splitName, transforms, settings, loss, batchSize, workers,
             ComputePrecision.Resolve(settings.Precision));
     }
@@ -30,7 +33,10 @@ public static class SplitEvaluator
         EvaluationConfig settings, int workers)
     {
         Tiling.Check(settings.TileSize, settings.TileOverlap, "evaluation.tile_size", "evaluation.tile_overlap", model.Card.Stride);
-        var predictor = new OnnxTiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels);
+        var predictor = new OnnxTiledPredictor(model, settings.TileSize, settings.TileOverlap, settings.FlipTta, settings.MaxWholePixels)
+        {
+            Scales = settings.TtaScales,
+        };
         Tensor Probabilities(Tensor images)
         {
             int n = (int)images.shape[0], channels = (int)images.shape[1], height = (int)images.shape[2], width = (int)images.shape[3];
@@ -70,6 +76,6 @@ public static class SplitEvaluator
             using var panel = OverlayRenderer.Panel(sample.Image, sample.Channels, sample.Height, sample.Width, sample.Mask, prediction, description);
             panels.Add((kind, score, OverlayRenderer.Png(panel)));
         }
-        return new EvaluatedSplit(splitName, result, description, panels, precision);
+        return new EvaluatedSplit(splitName, result, description, panels, precision) { FlipTta = settings.FlipTta, TtaScales = settings.TtaScales };
     }
 }

@@ -21,6 +21,15 @@ internal static class TileLayout
         return starts;
     }
 
-    /// <summary>One side of the separable blending weight: 1 at the centre falling linearly to 0.1 at the edges.</summary>
-    public static float[] Ramp(int size) => Enumerable.Range(0, size).Select(i => 0.1f + 0.9f * (1f - Math.Abs((i + 0.5f) / size * 2f - 1f))).ToArray();
+    /// <summary>
+    /// One side of the separable blending weight, a Gaussian as nnU-Net's: exp(-d²/2σ²) with d the distance of the pixel
+    /// centre from the tile centre and σ = size/8, so the centre counts 1 and an edge pixel about 3e-4 (never 0; each pixel's
+    /// weighted sum is divided by its summed weights, so the weights' scale cancels). A tile's edge pixels, which see the
+    /// least context, then barely count wherever a neighbouring tile covers them.
+    /// </summary>
+    public static float[] Gaussian(int size)
+    {
+        double sigma = size / 8.0, centre = size / 2.0;
+        return Enumerable.Range(0, size).Select(i => (float)Math.Exp(-Math.Pow(i + 0.5 - centre, 2) / (2 * sigma * sigma))).ToArray();
+    }
 }

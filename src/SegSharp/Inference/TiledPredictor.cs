@@ -8,10 +8,10 @@ namespace SegSharp.Inference;
 /// tiling off (tile 0) so does any image up to <see cref="MaxWholePixels"/>, and a larger one is tiled at
 /// <see cref="AutoTileSize"/> instead of exhausting memory (a whole 6000x6000 image needs over 8 GB). Tiled images
 /// are cut into tile x tile windows overlapping by <c>overlap</c>; each window's probabilities (softmax, or sigmoids for
-/// multilabel models) are weighted by a window that
-/// is highest at its centre and stays positive at its edges, and the weighted sum is divided by the summed weights,
-/// so seams vanish and memory per step is one tile. Optional flip test-time augmentation averages probabilities over
-/// identity, horizontal and vertical flips.
+/// multilabel models) are weighted by a Gaussian that is highest at its centre and stays positive at its edges
+/// (<see cref="TileLayout.Gaussian"/>), and the weighted sum is divided by the summed weights, so seams vanish and memory per
+/// step is one tile. Optional test-time augmentation averages probabilities over identity, horizontal and vertical flips,
+/// and over <see cref="Scales"/> (<see cref="TestTimeAugmentation"/>).
 /// </summary>
 public sealed class TiledPredictor
 {
@@ -45,6 +45,15 @@ public sealed class TiledPredictor
 
     public ClassDecision Decision { get; }
 
+    /// <summary>Test-time scales whose probabilities are averaged (<see cref="TestTimeAugmentation"/>); 1 alone = none.</summary>
+    public IReadOnlyList<double> Scales
+    {
+        get => _scales;
+        init => _scales = TestTimeAugmentation.Check(value, "scales");
+    }
+
+    private readonly IReadOnlyList<double> _scales = TestTimeAugmentation.NoScaling;
+
     /// <summary>
     /// Logits [N, classes, H, W] of the averaged probabilities for images [N, C, H, W] (<see cref="ClassDecision.Logits"/>):
     /// usable wherever a model's logits are.
@@ -65,10 +74,26 @@ public sealed class TiledPredictor
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         _model.eval();
+        int height = (int)images.shape[2], width = (int)images.shape[3];
+        Tensor? sum = null;
+        foreach (double scale in Scales)
+        {
+            int h = TestTimeAugmentation.ScaledSize(height, scale, _model.Stride), w = TestTimeAugmentation.ScaledSize(width, scale, _model.Stride);
+            var probabilities = h == height && w == width ? AtSize(images) : Resize(AtSize(Resize(images, h, w)), height, width);
+            sum = sum is null ? probabilities : sum.add_(probabilities);
+        }
+        return (Scales.Count == 1 ? sum! : sum!.div_(Scales.Count)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Bilinear, half-pixel centres: the same resampling as the ONNX Runtime predictor's.</summary>
+    private static Tensor Resize(Tensor x, int height, int width) =>
+        nn.functional.interpolate(x, new long[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false);
+
+    private Tensor AtSize(Tensor images)
+    {
         long height = images.shape[2], width = images.shape[3];
         int tile = TileFor(height, width);
-        var result = tile == 0 || (height <= tile && width <= tile) ? Whole(images) : Tiled(images, tile);
-        return result.MoveToOuterDisposeScope();
+        return tile == 0 || (height <= tile && width <= tile) ? Whole(images) : Tiled(images, tile);
     }
 
     private Tensor Whole(Tensor images)
@@ -113,11 +138,11 @@ public sealed class TiledPredictor
     /// <summary>Tile origins covering [0, size): stride tile·(1 - overlap), the last tile flush with the edge.</summary>
     public IReadOnlyList<long> Starts(long size, int tile) => TileLayout.Starts(size, tile, Overlap);
 
-    /// <summary>Separable weight: 1 at the centre falling linearly to 0.1 at the edges.</summary>
+    /// <summary>Separable Gaussian weight (<see cref="TileLayout.Gaussian"/>).</summary>
     private static Tensor Window(int height, int width)
     {
-        var rows = tensor(TileLayout.Ramp(height)).reshape(height, 1);
-        var cols = tensor(TileLayout.Ramp(width)).reshape(1, width);
+        var rows = tensor(TileLayout.Gaussian(height)).reshape(height, 1);
+        var cols = tensor(TileLayout.Gaussian(width)).reshape(1, width);
         return (rows * cols).reshape(1, 1, height, width);
     }
 }

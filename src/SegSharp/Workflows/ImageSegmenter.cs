@@ -20,7 +20,7 @@ public sealed class ImageSegmenter : IDisposable
     public ImageSegmenter(string model, int threads = 0, long maxPixels = ImageFiles.DefaultMaxPixels)
     {
         if (maxPixels < 1) throw new SegSharpException($"--max-pixels {maxPixels} is not valid; give a positive number of pixels.");
-        (_model, _predictor) = PredictionWorkflow.OpenPredictor(model, threads: threads);
+        (_model, _predictor) = PredictionWorkflow.OpenPredictor(model, new PredictionOptions { Threads = threads });
         _torch = PredictionWorkflow.IsOnnx(model) ? null : new Lock();
         Path = System.IO.Path.GetFullPath(model);
         MaxPixels = maxPixels;

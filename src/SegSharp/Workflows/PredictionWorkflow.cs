@@ -38,24 +38,20 @@ public sealed class PredictionWorkflow : IDisposable
     public string Output { get; }
 
     /// <param name="model">A checkpoint (.ckpt) or a model from <c>segsharp export --format onnx</c> (.onnx).</param>
-    /// <param name="tileSize">Sliding-window tile edge; 0 = whole image; null = the model's evaluation.tile_size.</param>
-    /// <param name="overlap">Tile overlap fraction; null = the model's evaluation.tile_overlap.</param>
-    /// <param name="flipTta">Average over flips; the model's evaluation.flip_tta applies too.</param>
-    /// <param name="precision">null = the model's evaluation.precision; ONNX models run in float32.</param>
+    /// <param name="options">Tiling, test-time augmentation, precision and threads; unset ones take the model's evaluation settings.</param>
     /// <param name="overwrite">Replace masks and overlays that exist in <paramref name="output"/>; without it they are refused.</param>
-    /// <param name="threads">Intra-op threads of libtorch or ONNX Runtime; 0 = one per core.</param>
     /// <param name="resume">Skip the images whose mask and overlay are both in <paramref name="output"/> (an interrupted or failed run's
     /// finished work) and predict the rest, replacing a mask left without its overlay.</param>
     /// <param name="maxPixels">Refuse (skip, with the reason) an image whose header declares more pixels than this.</param>
-    public static PredictionWorkflow Open(string model, string input, string output, int? tileSize = null, double? overlap = null,
-        bool flipTta = false, InferencePrecision? precision = null, bool overwrite = false, int threads = 0, bool resume = false,
-        long maxPixels = Data.ImageFiles.DefaultMaxPixels)
+    public static PredictionWorkflow Open(string model, string input, string output, PredictionOptions? options = null, bool overwrite = false,
+        bool resume = false, long maxPixels = Data.ImageFiles.DefaultMaxPixels)
     {
         if (maxPixels < 1) throw new SegSharpException($"--max-pixels {maxPixels} is not valid; give a positive number of pixels.");
         if (overwrite && resume) throw new SegSharpException("--overwrite and --resume contradict each other: --resume keeps finished outputs. Pass one.");
-        if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
+        options ??= new PredictionOptions();
+        options.Check();
         var inputs = Select(FolderPredictor.Inputs(input), Path.GetFullPath(output), overwrite, resume);
-        var (loaded, predictor) = OpenPredictor(model, tileSize, overlap, flipTta, precision, threads);
+        var (loaded, predictor) = OpenPredictor(model, options);
         try
         {
             // What ran, beside what it wrote: engine and version, precision, threads, tiling, TTA.
@@ -75,13 +71,11 @@ public sealed class PredictionWorkflow : IDisposable
     /// A model file ready to predict: the loaded model (dispose it when done) and its predictor, with the same settings,
     /// checks and errors as <see cref="Open"/> (used by <c>segsharp serve</c> too).
     /// </summary>
-    public static (IDisposable Model, FolderPredictor Predictor) OpenPredictor(string model, int? tileSize = null, double? overlap = null,
-        bool flipTta = false, InferencePrecision? precision = null, int threads = 0)
+    public static (IDisposable Model, FolderPredictor Predictor) OpenPredictor(string model, PredictionOptions? options = null)
     {
-        if (threads < 0) throw new SegSharpException($"--threads {threads} is not valid; give 0 (one per core) or a positive number of threads.");
-        return IsOnnx(model)
-            ? OpenOnnx(model, tileSize, overlap, flipTta, precision, threads)
-            : OpenCheckpoint(model, tileSize, overlap, flipTta, precision, threads);
+        options ??= new PredictionOptions();
+        options.Check();
+        return IsOnnx(model) ? OpenOnnx(model, options) : OpenCheckpoint(model, options);
     }
 
     private sealed record Inputs(IReadOnlyList<string> ToPredict, int Done);
@@ -101,16 +95,15 @@ public sealed class PredictionWorkflow : IDisposable
     /// <summary>Whether <paramref name="model"/> names an ONNX file (by extension) rather than a checkpoint.</summary>
     public static bool IsOnnx(string model) => Path.GetExtension(model).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
-    private static (IDisposable, FolderPredictor) OpenCheckpoint(string checkpoint, int? tileSize, double? overlap, bool flipTta,
-        InferencePrecision? precision, int threads)
+    private static (IDisposable, FolderPredictor) OpenCheckpoint(string checkpoint, PredictionOptions options)
     {
-        TorchRuntime.ConfigureThreads(threads);
+        TorchRuntime.ConfigureThreads(options.Threads);
         var trained = TrainedModel.Load(checkpoint);
         try
         {
-            var (tile, tileOverlap, flip) = Settings(trained.Config.Evaluation, trained.Model.Stride, tileSize, overlap, flipTta);
-            trained.Model.ComputeType = ComputePrecision.Of(precision ?? trained.Config.Evaluation.Precision);
-            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip, threads));
+            var (tile, tileOverlap, flip, scales) = Settings(trained.Config.Evaluation, trained.Model.Stride, options);
+            trained.Model.ComputeType = ComputePrecision.Of(options.Precision ?? trained.Config.Evaluation.Precision);
+            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip, options.Threads, scales));
         }
         catch
         {
@@ -119,17 +112,16 @@ public sealed class PredictionWorkflow : IDisposable
         }
     }
 
-    private static (IDisposable, FolderPredictor) OpenOnnx(string path, int? tileSize, double? overlap, bool flipTta, InferencePrecision? precision,
-        int threads)
+    private static (IDisposable, FolderPredictor) OpenOnnx(string path, PredictionOptions options)
     {
-        if (precision is InferencePrecision.Bfloat16)
+        if (options.Precision is InferencePrecision.Bfloat16)
             throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
                 "Drop --precision, or predict with the .ckpt.");
-        var model = OnnxModel.Load(path, threads);
+        var model = OnnxModel.Load(path, options.Threads);
         try
         {
-            var (tile, tileOverlap, flip) = Settings(model.Evaluation, model.Card.Stride, tileSize, overlap, flipTta);
-            return (model, FolderPredictor.ForOnnx(model, tile, tileOverlap, flip, threads));
+            var (tile, tileOverlap, flip, scales) = Settings(model.Evaluation, model.Card.Stride, options);
+            return (model, FolderPredictor.ForOnnx(model, tile, tileOverlap, flip, options.Threads, scales));
         }
         catch
         {
@@ -139,15 +131,16 @@ public sealed class PredictionWorkflow : IDisposable
     }
 
     /// <summary>
-    /// Tile size, overlap and flip TTA to predict with: options given win over the model's evaluation settings (flip TTA
-    /// is on if either asks), and tile and overlap are checked against the model's stride.
+    /// Tile size, overlap and test-time augmentation to predict with: options given win over the model's evaluation settings
+    /// (flip TTA is on if either asks), and tile and overlap are checked against the model's stride.
     /// </summary>
-    private static (int Tile, double Overlap, bool FlipTta) Settings(EvaluationConfig settings, int stride, int? tileSize, double? overlap, bool flipTta)
+    private static (int Tile, double Overlap, bool FlipTta, IReadOnlyList<double> Scales) Settings(EvaluationConfig settings, int stride,
+        PredictionOptions options)
     {
-        int tile = tileSize ?? settings.TileSize;
-        double tileOverlap = overlap ?? settings.TileOverlap;
+        int tile = options.TileSize ?? settings.TileSize;
+        double tileOverlap = options.Overlap ?? settings.TileOverlap;
         Tiling.Check(tile, tileOverlap, "--tile", "--overlap", stride);
-        return (tile, tileOverlap, flipTta || settings.FlipTta);
+        return (tile, tileOverlap, options.FlipTta || settings.FlipTta, options.Scales ?? settings.TtaScales);
     }
 
     /// <summary>

@@ -17,14 +17,16 @@ public class OnnxPredictionTests
     private static readonly Lazy<(string Checkpoint, string Onnx, string Images)> Exported = new(Export);
 
     [Theory]
-    [InlineData("0", false)]
-    [InlineData("40", true)]
-    public void Predicting_with_the_onnx_file_gives_the_checkpoints_masks(string tile, bool tta)
+    [InlineData("0", false, null)]
+    [InlineData("40", true, null)]
+    [InlineData("40", true, "0.75,1,1.25")]
+    public void Predicting_with_the_onnx_file_gives_the_checkpoints_masks(string tile, bool tta, string? scales)
     {
         var (checkpoint, onnx, images) = Exported.Value;
         string folder = TestPaths.TempFolder("onnx-predict");
         var common = new List<string> { "-i", images, "--tile", tile, "--overlap", "0.3" };
         if (tta) common.AddRange(new[] { "--tta", "--threads", "1" });
+        if (scales is not null) common.AddRange(new[] { "--scales", scales });
         var fromCheckpoint = CliProcess.Run(new[] { "predict", "--checkpoint", checkpoint, "-o", Path.Combine(folder, "ckpt"), "--precision", "float32" }
             .Concat(common));
         Assert.True(fromCheckpoint.Code == 0, fromCheckpoint.Error);
@@ -53,6 +55,9 @@ public class OnnxPredictionTests
             Assert.Equal((int.Parse(tile, System.Globalization.CultureInfo.InvariantCulture), tta, tta ? 1 : 0),
                 (root.GetProperty("tile_size").GetInt32(), root.GetProperty("flip_tta").GetBoolean(), root.GetProperty("threads").GetInt32()));
             Assert.False(string.IsNullOrEmpty(root.GetProperty("engine_version").GetString()));
+            // Multi-scale with flips: 3 scales x 3 flips = 9 passes over 0.5625 + 1 + 1.5625 times the pixels, x3.
+            Assert.Equal(scales is null ? (tta ? 3 : 1, tta ? 3.0 : 1.0) : (9, 9.375),
+                (root.GetProperty("tta_passes").GetInt32(), root.GetProperty("tta_work_factor").GetDouble()));
         }
         Assert.True(same >= 0.9999 * pixels, $"masks agree on {same} of {pixels} pixels");
     }
