@@ -12,6 +12,7 @@ public static class CommandLine
         root.Subcommands.Add(EvaluateCommand.Build());
         root.Subcommands.Add(PredictCommand.Build());
         root.Subcommands.Add(ExportCommand.Build());
+        root.Subcommands.Add(QuantizeCommand.Build());
         root.Subcommands.Add(ConfigCommands.Build());
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(InfoCommand.Build());

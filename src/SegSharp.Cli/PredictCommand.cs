@@ -53,7 +53,7 @@ public static class PredictCommand
             var options = new PredictionOptions
             {
                 TileSize = parse.GetValue(tile), Overlap = parse.GetValue(overlap), FlipTta = parse.GetValue(tta),
-                Scales = scaleList is null ? null : Inference.TestTimeAugmentation.Parse(scaleList, "--scales"),
+                Scales = scaleList is null ? null : TestTimeAugmentation.Parse(scaleList, "--scales"),
                 Precision = precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"),
                 Threads = parse.GetValue(threads),
             };

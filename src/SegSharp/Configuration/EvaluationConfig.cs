@@ -23,9 +23,9 @@ public sealed record EvaluationConfig
 
     /// <summary>
     /// Test-time scales whose probabilities are averaged (with flips too when <see cref="FlipTta"/> is on); [1] = none.
-    /// See <see cref="Inference.TestTimeAugmentation"/>.
+    /// See <see cref="TestTimeAugmentation"/>.
     /// </summary>
-    public IReadOnlyList<double> TtaScales { get; init; } = Inference.TestTimeAugmentation.NoScaling;
+    public IReadOnlyList<double> TtaScales { get; init; } = TestTimeAugmentation.NoScaling;
 
     public required InferencePrecision Precision { get; init; }
 
@@ -40,7 +40,7 @@ public sealed record EvaluationConfig
         TileOverlap = s.GetDouble("tile_overlap", 0.25, Tiling.MinOverlap, Tiling.MaxOverlap),
         MaxWholePixels = s.GetLong("max_whole_pixels", 2048L * 2048, 0),
         FlipTta = s.GetBool("flip_tta", false),
-        TtaScales = Inference.TestTimeAugmentation.Check(s.GetDoubles("tta_scales", new[] { 1.0 }), "evaluation.tta_scales"),
+        TtaScales = TestTimeAugmentation.Check(s.GetDoubles("tta_scales", new[] { 1.0 }), "evaluation.tta_scales"),
         Precision = s.GetEnum("precision", InferencePrecision.Auto),
         Threshold = s.GetDouble("threshold", 0.5, 0.01, 0.99),
     };

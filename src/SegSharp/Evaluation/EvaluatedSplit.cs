@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using SegSharp.Data;
 
 namespace SegSharp.Evaluation;
@@ -10,5 +11,5 @@ public sealed record EvaluatedSplit(string Split, ValidationResult Result, Datas
     public bool FlipTta { get; init; }
 
     /// <summary>Test-time scales, as set for the evaluation ([1] = none).</summary>
-    public IReadOnlyList<double> TtaScales { get; init; } = Inference.TestTimeAugmentation.NoScaling;
+    public IReadOnlyList<double> TtaScales { get; init; } = TestTimeAugmentation.NoScaling;
 }

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -46,9 +47,9 @@ public static class ReportWriter
             mean_precision = m.MeanPrecision, mean_recall = m.MeanClassAccuracy,
             frequency_weighted_iou = m.FrequencyWeightedIoU, loss = outcome.Result.Loss, excluded_classes = m.ExcludedClasses,
             empty_class_policy = EmptyClassPolicy,
-            test_time_augmentation = Inference.TestTimeAugmentation.Describe(outcome.FlipTta, outcome.TtaScales),
-            tta_passes = Inference.TestTimeAugmentation.Passes(outcome.FlipTta, outcome.TtaScales),
-            tta_work_factor = Inference.TestTimeAugmentation.WorkFactor(outcome.FlipTta, outcome.TtaScales),
+            test_time_augmentation = TestTimeAugmentation.Describe(outcome.FlipTta, outcome.TtaScales),
+            tta_passes = TestTimeAugmentation.Passes(outcome.FlipTta, outcome.TtaScales),
+            tta_work_factor = TestTimeAugmentation.WorkFactor(outcome.FlipTta, outcome.TtaScales),
             per_class = m.PerClass.Select(c => new { name = c.Name, iou = c.IoU, dice = c.Dice, precision = c.Precision, recall = c.Recall,
                 true_positives = c.TruePositives, false_positives = c.FalsePositives, false_negatives = c.FalseNegatives, true_negatives = c.TrueNegatives,
                 support = c.Support }),
@@ -87,7 +88,7 @@ public static class ReportWriter
          .Append("</style></head><body>");
         h.Append("<h1>").Append(E(title)).Append("</h1><p class=\"sub\">").Append(E($"{outcome.Description.Name}, split '{outcome.Split}': " +
             $"{outcome.Result.Images.Count} images, {m.Pixels:N0} labelled pixels. Checkpoint: {checkpoint}. " +
-            $"Test-time augmentation: {Inference.TestTimeAugmentation.Describe(outcome.FlipTta, outcome.TtaScales)}.")).Append("</p>");
+            $"Test-time augmentation: {TestTimeAugmentation.Describe(outcome.FlipTta, outcome.TtaScales)}.")).Append("</p>");
         h.Append("<div class=\"cards\">");
         foreach (var (label, value) in new[] { ("mean IoU", m.MeanIoU), ("mean Dice", m.MeanDice), (m.MultiLabel ? "label accuracy" : "pixel accuracy",
             m.PixelAccuracy),

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using SegSharp.Data;
 using SegSharp.Evaluation;
 using SegSharp.Models;

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using SegSharp.Transforms;
 
 namespace SegSharp.Inference;

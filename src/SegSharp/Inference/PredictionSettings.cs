@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 namespace SegSharp.Inference;
 
 /// <summary>
@@ -11,9 +12,9 @@ public sealed record PredictionSettings(string Model, string Engine, string Engi
 {
     public string TileBlending => "gaussian (sigma = tile/8)";
 
-    public string TestTimeAugmentation => Inference.TestTimeAugmentation.Describe(FlipTta, TtaScales);
+    public string TestTimeAugmentation => SegSharp.Configuration.TestTimeAugmentation.Describe(FlipTta, TtaScales);
 
-    public int TtaPasses => Inference.TestTimeAugmentation.Passes(FlipTta, TtaScales);
+    public int TtaPasses => SegSharp.Configuration.TestTimeAugmentation.Passes(FlipTta, TtaScales);
 
-    public double TtaWorkFactor => Inference.TestTimeAugmentation.WorkFactor(FlipTta, TtaScales);
+    public double TtaWorkFactor => SegSharp.Configuration.TestTimeAugmentation.WorkFactor(FlipTta, TtaScales);
 }

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using SegSharp.Models;
 using static TorchSharp.torch;
 

@@ -95,7 +95,7 @@ public static class EvaluationWorkflow
     }
 
     /// <param name="config">The checkpoint's config (for its training dataset when none is given); null for an ONNX model.</param>
-    private static ISegmentationDataset OpenDataset(Models.ModelCard card, SegSharpConfig? config, string? dataset)
+    internal static ISegmentationDataset OpenDataset(Models.ModelCard card, SegSharpConfig? config, string? dataset, string verb = "evaluate")
     {
         if (dataset is null)
         {
@@ -111,10 +111,10 @@ public static class EvaluationWorkflow
         var found = data.Description.Classes.Select(c => c.Name).ToList();
         if (!expected.SequenceEqual(found, StringComparer.Ordinal))
             throw new SegSharpException($"Dataset '{dataset}' has classes [{string.Join(", ", found)}] but the model predicts " +
-                $"[{string.Join(", ", expected)}]; evaluate on a dataset with the model's classes in the same order.");
+                $"[{string.Join(", ", expected)}]; {verb} on a dataset with the model's classes in the same order.");
         if (data.Description.Task != card.Task)
             throw new SegSharpException($"Dataset '{dataset}' has task: {OptionNames<SegmentationTask>.Name(data.Description.Task)} but the model is " +
-                $"{OptionNames<SegmentationTask>.Name(card.Task)}; evaluate on a dataset of the model's task.");
+                $"{OptionNames<SegmentationTask>.Name(card.Task)}; {verb} on a dataset of the model's task.");
         if (data.Description.Channels != card.InputChannels)
             throw new SegSharpException($"Dataset '{dataset}' has channels: {data.Description.Channels} but the model takes {card.InputChannels}; " +
                 $"set channels: {card.InputChannels} in it.");

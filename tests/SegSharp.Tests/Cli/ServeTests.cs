@@ -164,7 +164,7 @@ public sealed class ServeTests(ITestOutputHelper output)
         }
     }
 
-    private static Process Start(string model, int port, params string[] extra)
+    internal static Process Start(string model, int port, params string[] extra)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SegSharp.Cli.dll"));
@@ -173,7 +173,7 @@ public sealed class ServeTests(ITestOutputHelper output)
         return Process.Start(info)!;
     }
 
-    private static async Task WaitUntilHealthy(HttpClient http, Process server)
+    internal static async Task WaitUntilHealthy(HttpClient http, Process server)
     {
         for (int i = 0; i < 600; i++)
         {
@@ -190,7 +190,7 @@ public sealed class ServeTests(ITestOutputHelper output)
         Assert.Fail("serve did not answer /health within 60 s");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -204,7 +204,7 @@ public sealed class ServeTests(ITestOutputHelper output)
     }
 
     /// <summary>A disc on a gradient, the kind of scene the tiny model trained on, written as PNG; returns the file's bytes.</summary>
-    private static byte[] Picture(string path, int width, int height)
+    internal static byte[] Picture(string path, int width, int height)
     {
         using var image = new Image<Rgb24>(width, height);
         for (int y = 0; y < height; y++)

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using System.Globalization;
 using SegSharp.Inference;
 using SegSharp.Models;

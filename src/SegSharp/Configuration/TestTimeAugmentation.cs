@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SegSharp.Inference;
+namespace SegSharp.Configuration;
 
 /// <summary>
 /// Multi-scale and flip test-time augmentation, shared by the libtorch and the ONNX Runtime predictors. Each scale
