@@ -33,37 +33,49 @@ public static class OverlayRenderer
     }
 
     /// <summary>Each pixel in its class colour; ignored pixels grey.</summary>
-    public static Rgb24[] Colorize(int[] mask, IReadOnlyList<ClassInfo> classes)
-    {
-        var pixels = new Rgb24[mask.Length];
-        for (int i = 0; i < mask.Length; i++)
-        {
-            int c = mask[i];
-            pixels[i] = c >= 0 && c < classes.Count ? new Rgb24(classes[c].Color[0], classes[c].Color[1], classes[c].Color[2]) : Ignored;
-        }
-        return pixels;
-    }
+    public static Rgb24[] Colorize(int[] mask, IReadOnlyList<ClassInfo> classes) =>
+        mask.Select(label => ColorOf(label, Ignored, classes, multiLabel: false)).ToArray();
 
     /// <summary>
     /// A mask over the image: multiclass, each class's colour blended; multilabel (<see cref="LabelBits"/>), the mean colour
     /// of the classes present blended, the image itself where none is, grey where ignored.
     /// </summary>
-    public static Rgb24[] Overlay(Rgb24[] shown, int[] mask, IReadOnlyList<ClassInfo> classes, bool multiLabel)
+    public static Rgb24[] Overlay(Rgb24[] shown, int[] mask, IReadOnlyList<ClassInfo> classes, bool multiLabel) =>
+        Blend(shown, Enumerable.Range(0, mask.Length).Select(i => ColorOf(mask[i], shown[i], classes, multiLabel)).ToArray());
+
+    /// <summary>
+    /// The colour a label is drawn in: its class's (multiclass), the mean of the present classes' or the image's own
+    /// (multilabel), grey if ignored.
+    /// </summary>
+    private static Rgb24 ColorOf(int label, Rgb24 shown, IReadOnlyList<ClassInfo> classes, bool multiLabel)
     {
-        if (!multiLabel) return Blend(shown, Colorize(mask, classes));
-        var colors = new Rgb24[mask.Length];
-        for (int i = 0; i < mask.Length; i++)
+        if (!multiLabel)
+            return label >= 0 && label < classes.Count ? new Rgb24(classes[label].Color[0], classes[label].Color[1], classes[label].Color[2]) : Ignored;
+        if (label == LabelBits.Ignore) return Ignored;
+        int r = 0, g = 0, b = 0, n = 0;
+        for (int c = 0; c < classes.Count; c++)
         {
-            if (mask[i] == LabelBits.Ignore) { colors[i] = Ignored; continue; }
-            int r = 0, g = 0, b = 0, n = 0;
-            for (int c = 0; c < classes.Count; c++)
-            {
-                if (!LabelBits.Has(mask[i], c)) continue;
-                (r, g, b, n) = (r + classes[c].Color[0], g + classes[c].Color[1], b + classes[c].Color[2], n + 1);
-            }
-            colors[i] = n == 0 ? shown[i] : new Rgb24((byte)(r / n), (byte)(g / n), (byte)(b / n));
+            if (!LabelBits.Has(label, c)) continue;
+            (r, g, b, n) = (r + classes[c].Color[0], g + classes[c].Color[1], b + classes[c].Color[2], n + 1);
         }
-        return Blend(shown, colors);
+        return n == 0 ? shown : new Rgb24((byte)(r / n), (byte)(g / n), (byte)(b / n));
+    }
+
+    /// <summary>
+    /// <see cref="Overlay"/> drawn into <paramref name="shown"/> itself and saved as PNG through a temp file, without a copy of
+    /// the image: for predictions of any size (at 12000x12000 each copy is 430 MB).
+    /// </summary>
+    public static void SaveOverlay(Rgb24[] shown, int[] mask, IReadOnlyList<ClassInfo> classes, bool multiLabel, int height, int width, string path)
+    {
+        const float alpha = 0.45f;
+        for (int i = 0; i < shown.Length; i++)
+        {
+            var color = ColorOf(mask[i], shown[i], classes, multiLabel);
+            shown[i] = new Rgb24((byte)(shown[i].R * (1 - alpha) + color.R * alpha), (byte)(shown[i].G * (1 - alpha) + color.G * alpha),
+                (byte)(shown[i].B * (1 - alpha) + color.B * alpha));
+        }
+        using var image = Image.WrapMemory<Rgb24>(shown.AsMemory(), width, height);
+        AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
 
     /// <summary>Class colours blended over the image at <paramref name="alpha"/>.</summary>

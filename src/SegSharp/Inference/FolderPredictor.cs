@@ -65,7 +65,7 @@ public sealed class FolderPredictor
         {
             using var scope = NewDisposeScope();
             var input = tensor(image, new long[] { 1, channels, height, width });
-            return trained.Card.Decision.Labels(predictor.Probabilities(input)).to(int32).cpu().data<int>().ToArray();
+            return predictor.Labels(input).cpu().data<int>().ToArray();
         })
         {
             Settings = new PredictionSettings(trained.CheckpointPath, "libtorch", Runtime.TorchRuntime.LibTorchVersion,
@@ -193,9 +193,7 @@ public sealed class FolderPredictor
         {
             IndexedPng.Write(maskPath, prediction.Select(v => (byte)v).ToArray(), height, width, palette);
         }
-        var shown = OverlayRenderer.Display(pixels, _channels, height, width);
-        using (var overlay = OverlayRenderer.ToImage(OverlayRenderer.Overlay(shown, prediction, _classes, multiLabel), height, width))
-            OverlayRenderer.SavePng(overlay, overlayPath);
+        OverlayRenderer.SaveOverlay(OverlayRenderer.Display(pixels, _channels, height, width), prediction, _classes, multiLabel, height, width, overlayPath);
         return new PredictionResult(file, maskPath, overlayPath, null, LabelBits.ClassPixels(prediction, _classes.Count, multiLabel));
     }
 }

@@ -139,12 +139,23 @@ public sealed class OnnxModel : IDisposable
     /// <returns>Logits [batch, classes, height, width], float32.</returns>
     public float[] Logits(float[] images, int batch, int height, int width)
     {
+        var logits = new float[batch * Card.ClassCount * height * width];
+        Logits(images, batch, height, width, logits);
+        return logits;
+    }
+
+    /// <summary>Logits written into <paramref name="logits"/> (its first batch·classes·height·width values): no allocation per call.</summary>
+    /// <param name="images">At least batch·channels·height·width values; the first ones are used.</param>
+    public void Logits(float[] images, int batch, int height, int width, float[] logits)
+    {
         if (Card.Model.InputPolicy == InputPolicy.Strict && (height % Card.Stride != 0 || width % Card.Stride != 0))
             throw new SegSharpException($"Input {width}x{height} is not a multiple of {Card.Stride} (the model's total stride); resize or crop to " +
                 $"{RoundUp(width)}x{RoundUp(height)}, or export a model trained with model.input_policy: pad.");
-        using var input = OrtValue.CreateTensorValueFromMemory(images, new long[] { batch, Card.InputChannels, height, width });
-        using var results = _session.Run(_run, new[] { "image" }, new[] { input }, Outputs);
-        return results[0].GetTensorDataAsSpan<float>().ToArray();
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+            images.AsMemory(0, batch * Card.InputChannels * height * width), new long[] { batch, Card.InputChannels, height, width });
+        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+            logits.AsMemory(0, batch * Card.ClassCount * height * width), new long[] { batch, Card.ClassCount, height, width });
+        _session.Run(_run, new[] { "image" }, new[] { input }, Outputs, new[] { output });
     }
 
     private int RoundUp(int side) => (side + Card.Stride - 1) / Card.Stride * Card.Stride;

@@ -118,22 +118,65 @@ public sealed class TiledPredictor
     {
         using var scope = NewDisposeScope();
         long n = images.shape[0], height = images.shape[2], width = images.shape[3];
-        var sum = zeros(n, _model.Classes, height, width);
-        var weights = zeros(1, 1, height, width);
-        var window = Window(Math.Min(tile, (int)height), Math.Min(tile, (int)width));
-        foreach (long top in Starts(height, tile))
+        var result = empty(n, _model.Classes, height, width);
+        Bands(images, tile, (first, rows, probabilities) => result[.., .., first..(first + rows), ..].copy_(probabilities));
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Labels [N, H, W] (int32): the most probable class, or a multilabel model's bits. A tiled image without multi-scale TTA
+    /// is labelled band by band (<see cref="Bands"/>), so memory holds one band of probabilities, not the image's.
+    /// </summary>
+    public Tensor Labels(Tensor images)
+    {
+        using var guard = Runtime.NativeScalarGuard.Enter();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        _model.eval();
+        long n = images.shape[0], height = images.shape[2], width = images.shape[3];
+        int tile = TileFor(height, width);
+        if (tile == 0 || (height <= tile && width <= tile) || Scales.Count > 1 || Scales[0] != 1)
+            return Decision.Labels(Probabilities(images)).to(ScalarType.Int32).MoveToOuterDisposeScope();
+        var labels = empty(new[] { n, height, width }, ScalarType.Int32);
+        Bands(images, tile, (first, rows, probabilities) => labels[.., first..(first + rows), ..].copy_(Decision.Labels(probabilities).to(ScalarType.Int32)));
+        return labels.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One row of tiles at a time into a band of accumulators as wide as the image and one tile high; after each row the
+    /// rows no later tile reaches are finished, handed to <paramref name="finished"/> (first row, row count, probabilities
+    /// [N, classes, rows, W]), and the band moves down. Each pixel sums its tiles in the same order as a whole-image
+    /// accumulator would, so the values are identical; memory is one band.
+    /// </summary>
+    private void Bands(Tensor images, int tile, Action<int, int, Tensor> finished)
+    {
+        long n = images.shape[0];
+        int height = (int)images.shape[2], width = (int)images.shape[3], h = Math.Min(tile, height), w = Math.Min(tile, width);
+        var sum = zeros(n, _model.Classes, h, width);
+        var weights = zeros(1, 1, h, width);
+        var window = Window(h, w);
+        var tops = Starts(height, tile);
+        var lefts = Starts(width, tile);
+        for (int k = 0; k < tops.Count; k++)
         {
-            foreach (long left in Starts(width, tile))
+            int top = (int)tops[k];
+            foreach (long start in lefts)
             {
                 using var step = NewDisposeScope();
-                long h = Math.Min(tile, height), w = Math.Min(tile, width);
-                var crop = images[.., .., (int)top..(int)(top + h), (int)left..(int)(left + w)];
-                var probabilities = Whole(crop);
-                sum[.., .., (int)top..(int)(top + h), (int)left..(int)(left + w)].add_(probabilities * window);
-                weights[.., .., (int)top..(int)(top + h), (int)left..(int)(left + w)].add_(window);
+                int left = (int)start;
+                var crop = images[.., .., top..(top + h), left..(left + w)];
+                sum[.., .., .., left..(left + w)].add_(Whole(crop) * window);
+                weights[.., .., .., left..(left + w)].add_(window);
             }
+            int done = (k + 1 < tops.Count ? (int)tops[k + 1] : height) - top;
+            using (var step = NewDisposeScope())
+                finished(top, done, sum[.., .., ..done, ..] / weights[.., .., ..done, ..]);
+            // Move the unfinished rows to the top of the band and clear the rest.
+            sum[.., .., ..(h - done), ..].copy_(sum[.., .., done.., ..].clone());
+            sum[.., .., (h - done).., ..].zero_();
+            weights[.., .., ..(h - done), ..].copy_(weights[.., .., done.., ..].clone());
+            weights[.., .., (h - done).., ..].zero_();
         }
-        return (sum / weights).MoveToOuterDisposeScope();
     }
 
     /// <summary>Tile origins covering [0, size): stride tile·(1 - overlap), the last tile flush with the edge.</summary>

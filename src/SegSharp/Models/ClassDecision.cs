@@ -49,10 +49,17 @@ public sealed record ClassDecision(SegmentationTask Task, double Threshold)
     /// <summary>Probabilities of [classes, plane] logits, in place.</summary>
     public float[] Probabilities(float[] logits, int classes, int plane)
     {
+        Probabilities(logits.AsSpan(), classes, plane);
+        return logits;
+    }
+
+    /// <summary>Probabilities of [classes, plane] logits, in place.</summary>
+    public void Probabilities(Span<float> logits, int classes, int plane)
+    {
         if (MultiLabel)
         {
-            for (int i = 0; i < logits.Length; i++) logits[i] = 1f / (1f + MathF.Exp(-logits[i]));
-            return logits;
+            for (int i = 0; i < classes * plane; i++) logits[i] = 1f / (1f + MathF.Exp(-logits[i]));
+            return;
         }
         for (int i = 0; i < plane; i++)
         {
@@ -62,25 +69,32 @@ public sealed record ClassDecision(SegmentationTask Task, double Threshold)
             for (int c = 0; c < classes; c++) total += logits[c * plane + i] = MathF.Exp(logits[c * plane + i] - max);
             for (int c = 0; c < classes; c++) logits[c * plane + i] /= total;
         }
-        return logits;
     }
 
     /// <summary>Labels of [classes, plane] probabilities, [plane].</summary>
     public int[] Labels(float[] probabilities, int classes, int plane)
     {
         var labels = new int[plane];
+        Labels(probabilities, classes, plane, labels);
+        return labels;
+    }
+
+    /// <summary>Labels of [classes, plane] probabilities into <paramref name="labels"/> [plane].</summary>
+    public void Labels(ReadOnlySpan<float> probabilities, int classes, int plane, Span<int> labels)
+    {
         for (int i = 0; i < plane; i++)
         {
             if (MultiLabel)
             {
-                for (int c = 0; c < classes; c++) if (probabilities[c * plane + i] > Threshold) labels[i] |= 1 << c;
+                int bits = 0;
+                for (int c = 0; c < classes; c++) if (probabilities[c * plane + i] > Threshold) bits |= 1 << c;
+                labels[i] = bits;
                 continue;
             }
             int best = 0;
             for (int c = 1; c < classes; c++) if (probabilities[c * plane + i] > probabilities[best * plane + i]) best = c;
             labels[i] = best;
         }
-        return labels;
     }
 
     /// <summary>The graph's int64 'labels' from its logits: ArgMax, or the bits of Sigmoid(logits) &gt; threshold.</summary>

@@ -52,6 +52,19 @@ public class TiledPredictorTests
     }
 
     [Fact]
+    public void Labels_computed_band_by_band_equal_the_whole_image_s()
+    {
+        using var model = new PointwiseModel();
+        using var image = rand(2, 2, 70, 45);
+        using var whole = new TiledPredictor(model, 0).Probabilities(image);
+        using var expected = whole.argmax(1).to(ScalarType.Int32);
+        // 16-pixel tiles overlapping by a quarter: rows of tiles start 12 apart, so each band finishes 12 rows (the last, 16).
+        using var banded = new TiledPredictor(model, 16, 0.25).Labels(image);
+        Assert.Equal(new long[] { 2, 70, 45 }, banded.shape);
+        Assert.True(banded.equal(expected).all().item<bool>());
+    }
+
+    [Fact]
     public void Tile_origins_cover_the_image_with_the_last_tile_flush()
     {
         using var model = new PointwiseModel();
