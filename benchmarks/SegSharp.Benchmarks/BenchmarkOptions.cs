@@ -2,27 +2,29 @@ namespace SegSharp.Benchmarks;
 
 /// <summary>
 /// Command-line options: <c>--threads N</c> (0 = one per core), <c>--quick</c> (a smoke run that writes nothing),
-/// <c>--part unet|deeplab|distributed|all</c> (default all; each part writes its own files); <c>--section NAME</c> is internal
-/// (the program starting itself for one section).
+/// <c>--part unet|deeplab|distributed|deploy|all</c> (default all; each part writes its own files; deploy runs only when asked, on the
+/// trained model of <c>--run DIR</c>); <c>--section NAME</c> is internal (the program starting itself for one section).
 /// </summary>
-public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, string Part = "all")
+public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, string Part = "all", string Run = DeploymentBenchmark.DefaultRun)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
         int threads = 0;
         bool quick = false;
         string? section = null;
-        string part = "all";
+        string part = "all", run = DeploymentBenchmark.DefaultRun;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 0) i++;
             else if (args[i] == "--quick") quick = true;
             else if (args[i] == "--section" && i + 1 < args.Length) section = args[++i];
-            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "distributed" or "all") part = args[++i];
+            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "distributed" or "deploy" or "all") part = args[++i];
+            else if (args[i] == "--run" && i + 1 < args.Length) run = args[++i];
             else
-                throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), --part unet|deeplab|distributed|all, --quick.");
+                throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), --part unet|deeplab|distributed|deploy|all, " +
+                    "--run DIR (deploy), --quick.");
         }
-        return new BenchmarkOptions(threads, quick, section, part);
+        return new BenchmarkOptions(threads, quick, section, part, run);
     }
 
     /// <summary>The folder holding SegSharp.slnx, searched upwards from the working directory.</summary>

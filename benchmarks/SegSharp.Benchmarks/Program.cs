@@ -1,6 +1,6 @@
 // The SegSharp benchmark: throughput, memory and FLOP efficiency of the reference U-Net, the data loader and the
 // full training pipeline, measured in one run, printed, and written to docs/benchmark.json and docs/performance.md.
-// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab|distributed]
+// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab|distributed|deploy]
 // [--quick]
 using System.Globalization;
 using SegSharp.Benchmarks;
@@ -31,6 +31,11 @@ Show("machine", machine.Describe());
 if (options.Part == "deeplab")
 {
     DeepLabBenchmark.Run(root, threads, options.Quick, Show);
+    return;
+}
+if (options.Part == "deploy")
+{
+    DeploymentBenchmark.Run(root, options.Run, threads, options.Quick, Show);
     return;
 }
 if (options.Part == "distributed")

@@ -30,6 +30,12 @@ public static class PredictCommand
         var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
+        var optimization = new Option<string?>("--graph-optimization")
+        {
+            Description = $"ONNX models: {OptionNames<GraphOptimization>.Choices} (default all: ONNX Runtime's layouts for this CPU, kept next to the " +
+                "model for next time).",
+        };
+        optimization.AcceptOnlyFromAmong(OptionNames<GraphOptimization>.All.ToArray());
         var threads = new Option<int>("--threads") { Description = "Threads for libtorch or ONNX Runtime (default 0: one per core)." };
         var resume = new Option<bool>("--resume") { Description = "Keep the masks and overlays already in the output folder and predict the rest " +
             "(after Ctrl-C or a failure)." };
@@ -38,7 +44,8 @@ public static class PredictCommand
             Description = $"Skip images whose header declares more pixels (default {ImageFiles.DefaultMaxPixels:N0}; about 40 bytes of memory each).",
             DefaultValueFactory = _ => ImageFiles.DefaultMaxPixels,
         };
-        foreach (var option in new Option[] { checkpoint, model, input, output, tile, overlap, tta, scales, overwrite, resume, maxPixels, precision, threads })
+        foreach (var option in new Option[]
+            { checkpoint, model, input, output, tile, overlap, tta, scales, overwrite, resume, maxPixels, precision, optimization, threads })
             command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() => Run(parse), again: "run the same command with --resume"));
         return command;
@@ -56,6 +63,8 @@ public static class PredictCommand
                 Scales = scaleList is null ? null : TestTimeAugmentation.Parse(scaleList, "--scales"),
                 Precision = precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"),
                 Threads = parse.GetValue(threads),
+                GraphOptimization = parse.GetValue(optimization) is { } level ? OptionNames<GraphOptimization>.Parse(level, "--graph-optimization")
+                    : GraphOptimization.All,
             };
             using var job = PredictionWorkflow.Open((checkpointPath ?? modelPath)!, parse.GetValue(input)!, parse.GetValue(output)!, options,
                 parse.GetValue(overwrite), parse.GetValue(resume), parse.GetValue(maxPixels));

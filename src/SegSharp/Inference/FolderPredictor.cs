@@ -86,7 +86,10 @@ public sealed class FolderPredictor
         return new FolderPredictor(model.Card, (image, height, width) => predictor.ClassMap(image, channels, height, width))
         {
             Settings = new PredictionSettings(model.Path, "onnxruntime", Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(), "float32",
-                threads, tileSize, overlap, flipTta, predictor.Scales, predictor.TileBatch),
+                threads, tileSize, overlap, flipTta, predictor.Scales, predictor.TileBatch)
+            {
+                GraphOptimization = Foundation.OptionNames<Configuration.GraphOptimization>.Name(model.Optimization), OptimizedCache = model.CacheFile,
+            },
         };
     }
 

@@ -34,23 +34,34 @@ public sealed class OnnxModel : IDisposable
     /// <summary>The optimised graph this session came from or wrote (<see cref="OptimizedModelCache"/>); null without a cache.</summary>
     public string? CacheFile { get; private init; }
 
+    /// <summary>The graph optimisation level the session was set up with.</summary>
+    public GraphOptimization Optimization { get; private init; }
+
     /// <summary>Whether the session was created from an existing cache file (no optimisation done this time).</summary>
     public bool CacheHit { get; private init; }
 
     /// <param name="threads">ONNX Runtime's intra-op threads; 0 = its default (one per physical core).</param>
     /// <param name="cache">Keep ORT's optimised graph next to the model and start from it next time (<see cref="OptimizedModelCache"/>).</param>
-    public static OnnxModel Load(string path, int threads = 0, bool cache = true)
+    /// <param name="optimization">How much ORT optimises the graph (none: no cache either, there is nothing to keep).</param>
+    public static OnnxModel Load(string path, int threads = 0, bool cache = true, GraphOptimization optimization = GraphOptimization.All)
     {
         if (!File.Exists(path)) throw new SegSharpException($"Model '{path}' does not exist. Write one with: segsharp export --format onnx.");
         using var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = optimization switch
+            {
+                GraphOptimization.All => GraphOptimizationLevel.ORT_ENABLE_ALL,
+                GraphOptimization.Extended => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                GraphOptimization.Basic => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                GraphOptimization.None => GraphOptimizationLevel.ORT_DISABLE_ALL,
+            },
+            IntraOpNumThreads = threads, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
         options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
         InferenceSession? session;
         string? cacheFile = null;
         bool hit = false;
-        if (cache) (session, cacheFile, hit) = OptimizedModelCache.Open(path, options, Open);
+        if (cache && optimization != GraphOptimization.None) (session, cacheFile, hit) = OptimizedModelCache.Open(path, options, Open, optimization);
         else session = Open(path, options);
         try
         {
@@ -60,7 +71,7 @@ public sealed class OnnxModel : IDisposable
                 // An optimised graph that lost the model's metadata is no use: load the model itself.
                 session.Dispose();
                 session = null;
-                return Load(path, threads, cache: false);
+                return Load(path, threads, cache: false, optimization);
             }
             if (!metadata.TryGetValue(OnnxExport.MetadataKeys.ModelCard, out var cardJson) || !session.OutputMetadata.ContainsKey("logits"))
                 throw new SegSharpException($"Model '{path}' was not written by segsharp export (no {OnnxExport.MetadataKeys.ModelCard} metadata or " +
@@ -72,7 +83,10 @@ public sealed class OnnxModel : IDisposable
                 ? Metadata<EvaluationConfig>(path, OnnxExport.MetadataKeys.Evaluation, json)
                 : throw new SegSharpException($"Model '{path}' lacks its {OnnxExport.MetadataKeys.Evaluation} metadata; export it again.");
             CheckSignature(session, card, path);
-            var model = new OnnxModel(session, card, evaluation, System.IO.Path.GetFullPath(path)) { CacheFile = cacheFile, CacheHit = hit };
+            var model = new OnnxModel(session, card, evaluation, System.IO.Path.GetFullPath(path))
+            {
+                CacheFile = cacheFile, CacheHit = hit, Optimization = optimization,
+            };
             session = null;
             return model;
         }

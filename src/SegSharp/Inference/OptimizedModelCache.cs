@@ -5,7 +5,7 @@ namespace SegSharp.Inference;
 /// <summary>
 /// ONNX Runtime's graph optimisations (constant folding, node fusions, layouts chosen for this CPU) done once and kept next
 /// to the model as <c>MODEL.onnx.&lt;key&gt;.optimized.onnx</c>. The key is the model file's content hash, the ONNX Runtime
-/// version and a hash of the CPU's feature flags, since an optimised graph may use kernels only this CPU and this runtime
+/// version, the optimisation level and a hash of the CPU's feature flags, since an optimised graph may use kernels only this CPU and this runtime
 /// have: a change of any of them builds a new file (and removes the stale ones). The file is written under a temporary name
 /// and renamed, so a reader never sees half of it; where the model's folder is not writable there is no cache.
 /// </summary>
@@ -14,13 +14,14 @@ public static class OptimizedModelCache
     public const string Suffix = ".optimized.onnx";
 
     /// <summary>The cache file for <paramref name="model"/> on this machine and runtime.</summary>
-    public static string PathFor(string model)
+    public static string PathFor(string model, Configuration.GraphOptimization level = Configuration.GraphOptimization.All)
     {
         using var stream = File.OpenRead(model);
         string content = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream))[..16].ToLowerInvariant();
         string cpu = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             string.Join(' ', Runtime.CpuInfo.Flags.Order(StringComparer.Ordinal)))))[..8].ToLowerInvariant();
-        return $"{model}.{content}-ort{OrtEnv.Instance().GetVersionString()}-cpu{cpu}{Suffix}";
+        return $"{model}.{content}-ort{OrtEnv.Instance().GetVersionString()}-{Foundation.OptionNames<Configuration.GraphOptimization>.Name(level)}" +
+            $"-cpu{cpu}{Suffix}";
     }
 
     /// <summary>
@@ -30,9 +31,10 @@ public static class OptimizedModelCache
     /// </summary>
     /// <returns>The session and the cache file it came from or wrote (null without a cache).</returns>
     public static (InferenceSession Session, string? CacheFile, bool Hit) Open(string model, SessionOptions options,
-        Func<string, SessionOptions, InferenceSession> open)
+        Func<string, SessionOptions, InferenceSession> open, Configuration.GraphOptimization level = Configuration.GraphOptimization.All)
     {
-        string cache = PathFor(model);
+        string cache = PathFor(model, level);
+        var optimise = options.GraphOptimizationLevel;
         if (File.Exists(cache))
         {
             options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
@@ -44,7 +46,7 @@ public static class OptimizedModelCache
             {
                 // A damaged cache file is only a cache: remove it and optimise again from the model.
                 TryDelete(cache);
-                options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+                options.GraphOptimizationLevel = optimise;
             }
         }
         string temporary = cache + ".tmp";

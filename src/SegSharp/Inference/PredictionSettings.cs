@@ -10,6 +10,12 @@ namespace SegSharp.Inference;
 public sealed record PredictionSettings(string Model, string Engine, string EngineVersion, string Precision, int Threads, int TileSize,
     double TileOverlap, bool FlipTta, IReadOnlyList<double> TtaScales, int TileBatch)
 {
+    /// <summary>ONNX Runtime's graph optimisation level (all, extended, basic, none); "n/a" for libtorch.</summary>
+    public string GraphOptimization { get; init; } = "n/a";
+
+    /// <summary>ONNX Runtime's optimised graph kept next to the model, if any.</summary>
+    public string? OptimizedCache { get; init; }
+
     public string TileBlending => "gaussian (sigma = tile/8)";
 
     public string TestTimeAugmentation => SegSharp.Configuration.TestTimeAugmentation.Describe(FlipTta, TtaScales);

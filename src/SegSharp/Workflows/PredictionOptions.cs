@@ -21,6 +21,9 @@ public sealed record PredictionOptions
     /// <summary>null = the model's evaluation.precision; ONNX models run in float32.</summary>
     public InferencePrecision? Precision { get; init; }
 
+    /// <summary>ONNX models: how much ONNX Runtime optimises the graph (checkpoints: ignored).</summary>
+    public GraphOptimization GraphOptimization { get; init; } = GraphOptimization.All;
+
     /// <summary>Intra-op threads of libtorch or ONNX Runtime; 0 = one per core.</summary>
     public int Threads { get; init; }
 

@@ -117,7 +117,7 @@ public sealed class PredictionWorkflow : IDisposable
         if (options.Precision is InferencePrecision.Bfloat16)
             throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
                 "Drop --precision, or predict with the .ckpt.");
-        var model = OnnxModel.Load(path, options.Threads);
+        var model = OnnxModel.Load(path, options.Threads, optimization: options.GraphOptimization);
         try
         {
             var (tile, tileOverlap, flip, scales) = Settings(model.Evaluation, model.Card.Stride, options);

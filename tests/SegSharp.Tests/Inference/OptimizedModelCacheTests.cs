@@ -1,3 +1,5 @@
+using SegSharp.Configuration;
+using SegSharp.Foundation;
 using SegSharp.Inference;
 using SegSharp.Models;
 using SegSharp.Tests.Models;
@@ -63,5 +65,33 @@ public class OptimizedModelCacheTests
             Assert.NotEqual(cacheFile, model.CacheFile);
             Assert.Equal(new[] { model.CacheFile }, Directory.GetFiles(folder, "*" + OptimizedModelCache.Suffix));
         }
+    }
+
+    [Fact]
+    public void Each_optimisation_level_gives_the_same_logits_and_keeps_its_own_cache_none_keeps_none()
+    {
+        string folder = TestPaths.TempFolder("ort-levels");
+        string path = Path.Combine(folder, "model.onnx");
+        string[] settings = { "model.name=unet", "model.depth=2", "model.width=8" };
+        using (var model = OnnxExportTests.Build(settings, classes: 3))
+            OnnxExport.Write(model, OnnxExportTests.Card(model, settings), Evaluation, path);
+        var images = Enumerable.Range(0, 3 * 40 * 52).Select(i => (float)Math.Cos(i * 0.21)).ToArray();
+        float[] reference;
+        using (var none = OnnxModel.Load(path, optimization: GraphOptimization.None))
+        {
+            Assert.Null(none.CacheFile);
+            Assert.Empty(Directory.GetFiles(folder, "*" + OptimizedModelCache.Suffix));
+            reference = none.Logits(images, 1, 40, 52);
+        }
+        foreach (var level in new[] { GraphOptimization.Basic, GraphOptimization.Extended, GraphOptimization.All })
+        {
+            using var model = OnnxModel.Load(path, optimization: level);
+            Assert.Equal(level, model.Optimization);
+            Assert.Contains($"-{OptionNames<GraphOptimization>.Name(level)}-cpu", model.CacheFile);
+            var logits = model.Logits(images, 1, 40, 52);
+            Assert.True(logits.Zip(reference).Max(p => Math.Abs(p.First - p.Second)) < 1e-5, $"{level}");
+        }
+        // One cache per model: the last level's.
+        Assert.Single(Directory.GetFiles(folder, "*" + OptimizedModelCache.Suffix));
     }
 }
