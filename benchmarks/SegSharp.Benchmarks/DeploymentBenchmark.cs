@@ -146,20 +146,8 @@ public static class DeploymentBenchmark
         return (Median(repeats, () => model.Logits(image, 1, height, width, logits)), repeats);
     }
 
-    /// <summary>Median milliseconds of <paramref name="repeats"/> calls after one warm-up call.</summary>
-    private static double Median(int repeats, Action action)
-    {
-        action();
-        var times = new List<double>();
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            action();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        times.Sort();
-        return times[times.Count / 2];
-    }
+    /// <summary>Median milliseconds of <paramref name="repeats"/> calls after two warm-up calls.</summary>
+    private static double Median(int repeats, Action action) => Measure.Time(action, repeats) * 1000;
 
     /// <summary>A side x side RGB PNG of smooth street-like bands (it compresses, so writing and reading it is quick).</summary>
     private static void WriteLargeImage(string path, int side)
@@ -292,12 +280,19 @@ public static class DeploymentBenchmark
         Line("");
         Line($"Machine: {machine.Describe()}.");
         Line("");
-        Line($"Whole {width}x{height} validation image, one at a time (median of 7 after a warm-up); session start = loading the model until it can run:");
+        Line($"Whole {width}x{height} validation image, one at a time (median of 7 after two warm-up calls); session start = loading the model until it can run:");
         Line("");
         Line("| engine | setting | threads | ms per image | session start |");
         Line("|---|---|---|---|---|");
         foreach (var l in latencies)
             Line(string.Create(CultureInfo.InvariantCulture, $"| {l.Engine} | {l.Setting} | {l.Threads} | {l.Milliseconds:F1} | {l.StartSeconds:F2} s |"));
+        Line("");
+        foreach (var torch in latencies.Where(l => l.Engine == "libtorch"))
+        {
+            var ort = latencies.First(l => l.Engine == "onnxruntime" && l.Setting == "all (from cache)" && l.Threads == torch.Threads);
+            Line(string.Create(CultureInfo.InvariantCulture, $"- {torch.Threads} thread(s): ONNX Runtime (all, from its cache) {ort.Milliseconds:F1} ms " +
+                $"against libtorch {torch.Milliseconds:F1} ms: **{torch.Milliseconds / ort.Milliseconds:F2}x**."));
+        }
         Line("");
         Line(string.Create(CultureInfo.InvariantCulture, $"INT8 (`segsharp quantize`, {q.CalibrationImages} calibration images, " +
             $"{q.QuantizedConvolutions} convolutions in INT8, {q.FloatConvolutions} float): {q.Summary}."));
