@@ -280,7 +280,8 @@ public static class DeploymentBenchmark
         Line("");
         Line($"Machine: {machine.Describe()}.");
         Line("");
-        Line($"Whole {width}x{height} validation image, one at a time (median of 7 after two warm-up calls); session start = loading the model until it can run:");
+        Line($"Whole {width}x{height} validation image, one at a time (median of 7 after two warm-up calls); session start = loading the model " +
+            "until it can run:");
         Line("");
         Line("| engine | setting | threads | ms per image | session start |");
         Line("|---|---|---|---|---|");
