@@ -55,6 +55,9 @@ public static class TestTimeAugmentation
         return (int)Math.Max(stride, Math.Round(size * scale / stride) * stride);
     }
 
+    /// <summary>Whether the scales do anything: more than one, or one other than 1.</summary>
+    public static bool IsScaled(IReadOnlyList<double> scales) => scales.Count > 1 || scales[0] != 1;
+
     /// <summary>Model passes per image (or tile): one per scale, times three with flips.</summary>
     public static int Passes(bool flips, IReadOnlyList<double> scales) => scales.Count * (flips ? 3 : 1);
 
@@ -64,7 +67,7 @@ public static class TestTimeAugmentation
     /// <summary>For reports: "none", or e.g. "flips x3, scales 0.75/1/1.25: 9 passes, 9.4x the work of one pass".</summary>
     public static string Describe(bool flips, IReadOnlyList<double> scales)
     {
-        bool scaled = scales.Count > 1 || scales[0] != 1;
+        bool scaled = IsScaled(scales);
         if (!flips && !scaled) return "none";
         var parts = new List<string>();
         if (flips) parts.Add("flips x3 (identity, horizontal, vertical)");

@@ -63,7 +63,7 @@ public sealed class OnnxTiledPredictor
     private float[] AtSize(float[] image, int channels, int height, int width)
     {
         int tile = TileLayout.TileFor(height, width, TileSize, MaxWholePixels);
-        return tile == 0 || (height <= tile && width <= tile) ? Whole(image, height, width) : Tiled(image, channels, height, width, tile);
+        return TileLayout.IsTiled(height, width, tile) ? Tiled(image, channels, height, width, tile) : Whole(image, height, width);
     }
 
     /// <returns>Every pixel's label, [height, width]: the most probable class, or a multilabel model's <see cref="Data.LabelBits"/>.</returns>
@@ -74,7 +74,7 @@ public sealed class OnnxTiledPredictor
     public int[] ClassMap(float[] image, int channels, int height, int width)
     {
         int tile = TileLayout.TileFor(height, width, TileSize, MaxWholePixels);
-        if (tile == 0 || (height <= tile && width <= tile) || Scales.Count > 1 || Scales[0] != 1)
+        if (!TileLayout.IsTiled(height, width, tile) || TestTimeAugmentation.IsScaled(Scales))
             return _decision.Labels(Probabilities(image, channels, height, width), _classes, height * width);
         var labels = new int[height * width];
         Bands(image, channels, height, width, tile, (first, rows, probabilities) =>

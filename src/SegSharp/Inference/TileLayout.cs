@@ -10,6 +10,9 @@ internal static class TileLayout
     public static int TileFor(long height, long width, int tileSize, long maxWholePixels) =>
         tileSize > 0 ? tileSize : maxWholePixels > 0 && height * width > maxWholePixels ? TiledPredictor.AutoTileSize : 0;
 
+    /// <summary>Whether an image of this size is cut into tiles of edge <paramref name="tile"/> (0 = whole) rather than predicted whole.</summary>
+    public static bool IsTiled(long height, long width, int tile) => tile > 0 && (height > tile || width > tile);
+
     /// <summary>Tile origins covering [0, size): stride tile·(1 - overlap), the last tile flush with the edge.</summary>
     public static IReadOnlyList<long> Starts(long size, int tile, double overlap)
     {

@@ -94,7 +94,7 @@ public sealed class TiledPredictor
     {
         long height = images.shape[2], width = images.shape[3];
         int tile = TileFor(height, width);
-        return tile == 0 || (height <= tile && width <= tile) ? Whole(images) : Tiled(images, tile);
+        return TileLayout.IsTiled(height, width, tile) ? Tiled(images, tile) : Whole(images);
     }
 
     private Tensor Whole(Tensor images)
@@ -135,7 +135,7 @@ public sealed class TiledPredictor
         _model.eval();
         long n = images.shape[0], height = images.shape[2], width = images.shape[3];
         int tile = TileFor(height, width);
-        if (tile == 0 || (height <= tile && width <= tile) || Scales.Count > 1 || Scales[0] != 1)
+        if (!TileLayout.IsTiled(height, width, tile) || TestTimeAugmentation.IsScaled(Scales))
             return Decision.Labels(Probabilities(images)).to(ScalarType.Int32).MoveToOuterDisposeScope();
         var labels = empty(new[] { n, height, width }, ScalarType.Int32);
         Bands(images, tile, (first, rows, probabilities) => labels[.., first..(first + rows), ..].copy_(Decision.Labels(probabilities).to(ScalarType.Int32)));
