@@ -19,16 +19,24 @@ public static class ChildSection
 
     public static T Run<T>(string section, int threads, bool quick)
     {
+        var (exitCode, output) = RunForOutput(section, threads, quick, new Dictionary<string, string>());
+        return Parse<T>(section, exitCode, output);
+    }
+
+    /// <summary>Runs <paramref name="section"/> with extra environment variables; returns its exit code and everything it wrote to stdout.</summary>
+    public static (int ExitCode, string Output) RunForOutput(string section, int threads, bool quick, IReadOnlyDictionary<string, string> environment)
+    {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start a section.");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(ChildSection).Assembly.Location);
         foreach (string a in new[] { "--section", section, "--threads",
             threads.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
         if (quick) start.ArgumentList.Add("--quick");
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        return Parse<T>(section, process.ExitCode, output);
+        return (process.ExitCode, output);
     }
 
     /// <summary>The result line of a finished section's output.</summary>

@@ -1,5 +1,5 @@
 // The SegSharp benchmark: throughput, memory and FLOP efficiency of the reference U-Net, the data loader and the
-// full training pipeline, measured in one run, printed, and written to docs/benchmark.json and docs/performance.md.
+// full training pipeline, measured in one run, printed, and written to docs/benchmark.KIND.json and docs/performance.md.
 // Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab|distributed|deploy]
 // [--quick]
 using System.Globalization;
@@ -19,6 +19,7 @@ if (options.Section is { } section)
 {
     if (section is "dp-train" || section.StartsWith("allreduce", StringComparison.Ordinal) || section.StartsWith("compute", StringComparison.Ordinal))
         DistributedBenchmark.RunChild(section, options.Quick);
+    else if (section == OneDnnKernels.Section) OneDnnKernels.RunChild();
     else if (section.StartsWith("deeplab", StringComparison.Ordinal) || section.StartsWith("profile", StringComparison.Ordinal))
         DeepLabBenchmark.RunChild(section, options.Quick ? 1 : 3);
     else Sections.RunChild(section, root, steps, options.Quick, threads);
@@ -46,7 +47,7 @@ if (options.Part == "distributed")
 random.manual_seed(1);
 
 // 1. The ceiling: one large 3x3 convolution forward (measured again at the end; the higher figure counts).
-figures.CeilingStartGflops = Measure.ConvolutionCeilingGflops(steps * 2);
+figures.CeilingStartGflops = machine.CeilingGflops;
 figures.CeilingBf16Gflops = Measure.ConvolutionCeilingGflops(steps, ScalarType.BFloat16);
 Show("conv ceiling float32 / bfloat16 (256->256, 64x64, b8)", $"{figures.CeilingStartGflops:F1} / {figures.CeilingBf16Gflops:F1} GFLOP/s");
 
@@ -122,8 +123,8 @@ Console.WriteLine();
 foreach (var target in figures.Targets()) Console.WriteLine($"{(target.Met ? "MET    " : "NOT MET")} {target.Name}: {target.Measured}");
 if (!options.Quick)
 {
-    BenchmarkReport.Write(figures, Path.Combine(root, "docs", "benchmark.json"), Path.Combine(root, "docs", "performance.md"));
-    Console.WriteLine("wrote docs/benchmark.json and the generated section of docs/performance.md");
+    BenchmarkReport.Write(figures, root);
+    Console.WriteLine($"wrote {BenchmarkReport.JsonName("benchmark", machine)} and the {machine.Kind} table of docs/performance.md");
 }
 
 // 7. DeepLabV3+ against its bare baseline and plain PyTorch, with a per-layer profile (its own block and JSON).

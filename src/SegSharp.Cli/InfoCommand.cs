@@ -13,6 +13,7 @@ public static class InfoCommand
         {
             var environment = RunEnvironment.Capture(0);
             foreach (var (key, value) in environment.ToPairs()) Console.WriteLine($"{key}: {value}");
+            Console.WriteLine($"inference_precision_auto: {Models.ComputePrecision.Resolve(Configuration.InferencePrecision.Auto)}");
             return 0;
         }));
         return info;

@@ -6,8 +6,11 @@ namespace SegSharp.Models;
 /// <summary>The convolution compute type each precision option stands for.</summary>
 public static class ComputePrecision
 {
-    /// <summary>True when /proc/cpuinfo lists avx512_bf16 or amx_bf16.</summary>
-    public static bool CpuHasBfloat16 => Runtime.CpuInfo.Flags.Contains("avx512_bf16") || Runtime.CpuInfo.Flags.Contains("amx_bf16");
+    /// <summary>
+    /// True when /proc/cpuinfo lists avx512_bf16 or amx_bf16 and ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY do not cap
+    /// libtorch below them (see <see cref="Runtime.CpuKind"/>): without those instructions bfloat16 is emulated and slower.
+    /// </summary>
+    public static bool CpuHasBfloat16 => Runtime.CpuKind.HasBfloat16;
 
     /// <returns>The convolution compute type of training; null for float32.</returns>
     public static ScalarType? Of(TrainingPrecision precision) => precision switch

@@ -18,6 +18,15 @@ public sealed record RunEnvironment
     public required bool? DeterministicAlgorithms { get; init; }
     public required string ConvolutionKernels { get; init; }
 
+    /// <summary>The CPU kind libtorch's kernels run as (<see cref="Runtime.CpuKind"/>), e.g. "avx2"; empty in records written before it.</summary>
+    public string CpuKind { get; init; } = "";
+
+    /// <summary>The instruction sets that decide convolution speed, e.g. "AVX2 yes, FMA yes, AVX-512 no, ...".</summary>
+    public string InstructionSets { get; init; } = "";
+
+    /// <summary>libtorch's own kernel level here (at::get_cpu_capability(): "AVX512", "AVX2", "DEFAULT").</summary>
+    public string LibTorchCpuCapability { get; init; } = "";
+
     /// <summary>Processes training together (mpirun -np N); 1 for a single process.</summary>
     public int WorldSize { get; init; } = 1;
 
@@ -48,6 +57,10 @@ public sealed record RunEnvironment
         Device = "cpu",
         DeterministicAlgorithms = DeterministicMode.IsEnabled(),
         ConvolutionKernels = ConvolutionKernelCheck.Current.Describe(),
+        CpuKind = Runtime.CpuKind.Current == Runtime.CpuKind.Hardware ? Runtime.CpuKind.Current
+            : $"{Runtime.CpuKind.Current} (capped on an {Runtime.CpuKind.Hardware} CPU)",
+        InstructionSets = Runtime.CpuKind.InstructionSets(CpuInfo.Flags),
+        LibTorchCpuCapability = Runtime.CpuKind.LibTorchCapability() ?? "unknown",
         WorldSize = collective?.Size ?? 1,
         Collective = (collective ?? SingleProcess.Instance).Implementation,
     };
@@ -76,6 +89,9 @@ public sealed record RunEnvironment
         yield return ("threads", Threads.ToString());
         yield return ("device", Device);
         yield return ("deterministic_algorithms", DeterministicAlgorithms?.ToString().ToLowerInvariant() ?? "unavailable");
+        yield return ("cpu_kind", CpuKind);
+        yield return ("instruction_sets", InstructionSets);
+        yield return ("libtorch_cpu_capability", LibTorchCpuCapability);
         yield return ("convolution_kernels", ConvolutionKernels);
         yield return ("dotnet_heap_available_mb", DotNetHeapAvailableMb.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("world_size", WorldSize.ToString());
