@@ -107,6 +107,13 @@ public static class BenchmarkReport
         Line($"| of the pipeline epoch: start to first step / last step to end (checkpoint, metrics files) | {f.PipelineFirstStepSeconds:F2} / " +
             $"{f.PipelineEpochEndSeconds:F2} s |");
         Line($"| full pipeline peak RSS after epoch 2 / 10 | {f.PeakRssEpoch2 / 1e9:F3} / {f.PeakRssEpoch10 / 1e9:F3} GB |");
+        if (f.HeapsEpoch2 is { } h2 && f.HeapsEpoch10 is { } h10)
+            Line($"| where the pipeline's memory is at the end of epoch 2 / 10: malloc in use, malloc freed but held, GC heap (committed) | " +
+                $"{h2.MallocInUse / 1e6:F0} / {h10.MallocInUse / 1e6:F0} MB, {h2.MallocFreeHeld / 1e6:F0} / {h10.MallocFreeHeld / 1e6:F0} MB, " +
+                $"{h2.ManagedHeap / 1e6:F0} ({h2.ManagedCommitted / 1e6:F0}) / {h10.ManagedHeap / 1e6:F0} ({h10.ManagedCommitted / 1e6:F0}) MB |");
+        if (f.LoaderMegabytesPerImage.Count > 0)
+            Line($"| managed memory the loader allocates per image (decode, augmentation, collate) | " +
+                string.Join(", ", f.LoaderMegabytesPerImage.Select(p => $"{p.Key} {p.Value:F1} MB")) + " |");
         Line("");
         Line("| target | verdict | measured |");
         Line("|---|---|---|");

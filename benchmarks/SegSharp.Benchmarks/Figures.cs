@@ -42,6 +42,13 @@ public sealed class Figures
     public long PeakRssEpoch2 { get; set; }
     public long PeakRssEpoch10 { get; set; }
 
+    /// <summary>Where the pipeline's memory is at the end of epochs 2 and 10 (malloc and GC counters).</summary>
+    public HeapCounters? HeapsEpoch2 { get; set; }
+    public HeapCounters? HeapsEpoch10 { get; set; }
+
+    /// <summary>Managed MB the loader allocates per image with the ISBI and CamVid recipes' augmentation.</summary>
+    public IReadOnlyDictionary<string, double> LoaderMegabytesPerImage { get; set; } = new Dictionary<string, double>();
+
     /// <summary>Protected stretches of the pipeline run without the native scalar guard's no-GC region (should be 0).</summary>
     public long GuardLapses { get; set; }
 

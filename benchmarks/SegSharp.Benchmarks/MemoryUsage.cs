@@ -22,6 +22,9 @@ public static class MemoryUsage
         }
     }
 
+    /// <summary>A size field of /proc/self/status (e.g. "RssAnon:"), in bytes; 0 when absent.</summary>
+    public static long Status(string key) => Read(key);
+
     private static long Read(string key)
     {
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));

@@ -12,7 +12,8 @@ namespace SegSharp.Benchmarks;
 /// <summary>Per-epoch wall time and memory of a real <see cref="Trainer"/> run.</summary>
 /// <param name="FirstStep">Seconds from the epoch's start to its first completed step (includes waiting for the loader).</param>
 /// <param name="AfterLastStep">Seconds from the last step to the epoch's end (validation, checkpoint, metrics files).</param>
-public sealed record EpochSample(int Epoch, double Seconds, double FirstStep, double AfterLastStep, long PeakRss, long Rss);
+/// <param name="Heaps">Where the memory is at the epoch's end (malloc and the GC's counters).</param>
+public sealed record EpochSample(int Epoch, double Seconds, double FirstStep, double AfterLastStep, long PeakRss, long Rss, HeapCounters Heaps);
 
 /// <summary>
 /// Runs the full pipeline (loader with prefetch and augmentation, trainer, checkpoints, metrics files) on a config
@@ -53,6 +54,24 @@ public static class PipelineRun
                 optimizer.zero_grad();
             }
         }, repeats);
+    }
+
+    /// <summary>Managed bytes the loader allocates per image (decode, augment, collate), over <paramref name="images"/> images without workers.</summary>
+    public static double LoaderBytesPerImage(SegSharpConfig config, int images)
+    {
+        var split = DatasetSplit.Create(DatasetFactory.Open(config.Data.Dataset));
+        var loader = new BatchLoader(split.Train, SegSharp.Transforms.TransformPipeline.Create(config.TrainTransforms), config.Train.BatchSize,
+            config.Train.Seed, shuffle: true, 0, config.Data.Prefetch, config.Train.IterationsPerEpoch);
+        foreach (var warm in loader.Epoch(1000).Take(1)) { }
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        int delivered = 0;
+        for (int epoch = 0; delivered < images; epoch++)
+            foreach (var batch in loader.Epoch(epoch))
+            {
+                delivered += batch.Count;
+                if (delivered >= images) break;
+            }
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)delivered;
     }
 
     /// <summary>Images/s the loader alone delivers (decode, augment, collate, prefetch) over <paramref name="images"/> images.</summary>
@@ -99,9 +118,12 @@ public static class PipelineRun
         {
             var record = epoch.Record;
             double seconds = _clock.Elapsed.TotalSeconds;
-            Epochs.Add(new EpochSample(record.Epoch, seconds, _firstStep, seconds - _lastStep, MemoryUsage.Peak(), MemoryUsage.Current()));
+            var heaps = HeapCounters.Read();
+            Epochs.Add(new EpochSample(record.Epoch, seconds, _firstStep, seconds - _lastStep, MemoryUsage.Peak(), MemoryUsage.Current(), heaps));
             Console.Error.WriteLine($"  pipeline epoch {record.Epoch}: {seconds:F2} s (first step at {_firstStep:F2} s, {seconds - _lastStep:F2} s after the " +
-                $"last), peak RSS {MemoryUsage.Peak() / 1e6:F0} MB");
+                $"last), peak RSS {MemoryUsage.Peak() / 1e6:F0} MB, RSS {MemoryUsage.Current() / 1e6:F0} MB; {heaps.Describe()}");
+            Console.Error.WriteLine("  no-GC budgets: " + string.Join(", ", NativeScalarGuard.SiteBudgets().Select(b =>
+                $"{b.Site} x{b.Stretches} largest {b.Largest / 1e6:F0} MB budget {b.Budget >> 20} MB")));
         }
 
         public void Message(string text) => Console.Error.WriteLine($"  {text}");

@@ -96,6 +96,8 @@ figures.LoaderWorkers = recipe.Data.Workers;
 figures.Loader = PipelineRun.LoaderImagesPerSecond(recipe, recipe.Data.Workers, loaderImages);
 figures.LoaderNoWorkers = PipelineRun.LoaderImagesPerSecond(recipe, 0, loaderImages);
 Show($"loader, ISBI recipe augmentation ({recipe.Data.Workers} workers / 0)", $"{figures.Loader:F1} / {figures.LoaderNoWorkers:F1} img/s");
+figures.LoaderMegabytesPerImage = ChildSection.Run<Dictionary<string, double>>("loader-bytes", threads, options.Quick);
+Show("loader managed allocation per image", string.Join(", ", figures.LoaderMegabytesPerImage.Select(p => $"{p.Key} {p.Value:F1} MB")));
 
 // 5. The full pipeline against bare steps, in its own process (epoch 1 warms up; the last epoch validates).
 var pipeline = ChildSection.Run<PipelineResult>("pipeline", threads, options.Quick);
@@ -107,12 +109,14 @@ figures.PipelineTrain = pipeline.Iterations * pipeline.BatchSize / figures.Pipel
 figures.BareEpochSeconds = pipeline.BareEpochSeconds;
 figures.PeakRssEpoch2 = pipeline.Epochs[1].PeakRss;
 figures.PeakRssEpoch10 = pipeline.Epochs[^2].PeakRss;
+(figures.HeapsEpoch2, figures.HeapsEpoch10) = (pipeline.Epochs[1].Heaps, pipeline.Epochs[^2].Heaps);
 figures.GuardLapses = pipeline.GuardLapses;
 Show("pipeline epoch / bare steps", $"{figures.PipelineEpochSeconds:F2} / {figures.BareEpochSeconds:F2} s = +{figures.PipelineOverhead:P1}");
 Show("  of which: to the first step / after the last", $"{figures.PipelineFirstStepSeconds:F2} / {figures.PipelineEpochEndSeconds:F2} s");
 Show($"pipeline peak RSS after epoch 2 / {pipeline.Epochs.Count - 1}",
     $"{figures.PeakRssEpoch2 / 1e9:F3} / {figures.PeakRssEpoch10 / 1e9:F3} GB ({figures.RssGrowth:+0.0%;-0.0%}); " +
     $"scalar-guard lapses {figures.GuardLapses}");
+Show($"  at the end of epoch {pipeline.Epochs.Count - 1}", figures.HeapsEpoch10.Describe());
 
 figures.CeilingEndGflops = Measure.ConvolutionCeilingGflops(steps * 2);
 Show("conv ceiling float32 again", $"{figures.CeilingEndGflops:F1} GFLOP/s");

@@ -27,8 +27,22 @@ public static class Sections
             case "infer": ChildSection.Report(Infer(steps)); break;
             case "pipeline": ChildSection.Report(Pipeline(root, quick)); break;
             case "onnx": ChildSection.Report(OnnxRuntimeComparison.Run(steps, threads)); break;
+            case "loader-bytes": ChildSection.Report(LoaderBytes(root, quick)); break;
             default: throw new ArgumentException($"Unknown benchmark section '{name}' (bare, train, infer, pipeline, onnx).");
         }
+    }
+
+    /// <summary>Managed MB the loader allocates per image for the ISBI and CamVid recipes.</summary>
+    public static Dictionary<string, double> LoaderBytes(string root, bool quick)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (string recipe in new[] { "isbi-unet", "camvid-deeplab" })
+        {
+            var config = SegSharpConfig.Load(Path.Combine(root, "configs", recipe + ".yaml"));
+            result[recipe] = PipelineRun.LoaderBytesPerImage(config, quick ? 8 : 48) / 1e6;
+            Console.Error.WriteLine($"  loader, {recipe}: {result[recipe]:F1} MB allocated per image");
+        }
+        return result;
     }
 
     /// <summary>The bare TorchSharp loop: stock-module U-Net, random tensors, b8x128, training then inference.</summary>
