@@ -19,8 +19,20 @@ public sealed class TransformPipeline : ISampleTransform
         return sample;
     }
 
-    /// <summary>The pipeline a config list describes, in order.</summary>
-    public static TransformPipeline Create(IEnumerable<TransformSpec> specs) => new(specs.Select(Create).ToList());
+    /// <summary>
+    /// The pipeline a config list describes, in order; a <c>random_scale</c> directly followed by a <c>random_crop</c> becomes one
+    /// <see cref="ScaledCrop"/> (same samples, bit for bit, without making the scaled whole image).
+    /// </summary>
+    public static TransformPipeline Create(IEnumerable<TransformSpec> specs)
+    {
+        var steps = new List<IJointTransform>();
+        foreach (var step in specs.Select(Create))
+        {
+            if (step is RandomCrop crop && steps.Count > 0 && steps[^1] is RandomScale scale) steps[^1] = new ScaledCrop(scale, crop);
+            else steps.Add(step);
+        }
+        return new TransformPipeline(steps);
+    }
 
     /// <summary>Only the image-only intensity steps (normalize) of <paramref name="specs"/>: what prediction applies to any image.</summary>
     public static TransformPipeline Photometric(IEnumerable<TransformSpec> specs) => Create(specs.OfType<NormalizeSpec>());

@@ -1,3 +1,4 @@
+using SegSharp.Configuration;
 using SegSharp.Data;
 using SegSharp.Runtime;
 using SegSharp.Transforms;
@@ -93,6 +94,44 @@ public class JointTransformTests
         }
         var scaled = new RandomScale(0.5, 2.0).Apply(s, new SeededRandom(5));
         Assert.Subset(s.Mask.ToHashSet(), scaled.Mask.ToHashSet());
+    }
+
+    /// <summary>
+    /// The fused scale-and-crop gives the two steps' sample bit for bit and leaves the random stream where they leave it: over
+    /// factors below and above 1 (one exactly 1), windows inside and larger than the scaled image (padding), random pixels.
+    /// </summary>
+    [Fact]
+    public void Scale_then_crop_fused_equals_the_two_steps_bit_for_bit()
+    {
+        var noise = new SeededRandom(42);
+        var mask = Enumerable.Range(0, 37 * 53).Select(_ => noise.NextInt(5)).ToArray();
+        var image = Enumerable.Range(0, 3 * 37 * 53).Select(_ => (float)noise.NextGaussian()).ToArray();
+        var source = new Sample("s", image, mask, 3, 37, 53, Ignore);
+        foreach (var (scale, crop) in new[] { (new RandomScale(0.5, 2.0), new RandomCrop(24, 24)), (new RandomScale(0.75, 1.25), new RandomCrop(40, 30)),
+            (new RandomScale(1.0, 1.0), new RandomCrop(20, 50)), (new RandomScale(0.3, 0.6), new RandomCrop(32, 32)) })
+        {
+            for (ulong seed = 0; seed < 25; seed++)
+            {
+                var (fusedRandom, stepsRandom) = (new SeededRandom(seed), new SeededRandom(seed));
+                var fused = new ScaledCrop(scale, crop).Apply(source, fusedRandom);
+                var steps = crop.Apply(scale.Apply(source, stepsRandom), stepsRandom);
+                Assert.Equal(steps.Image.Select(BitConverter.SingleToInt32Bits), fused.Image.Select(BitConverter.SingleToInt32Bits));
+                Assert.Equal(steps.Mask, fused.Mask);
+                Assert.Equal((steps.Height, steps.Width), (fused.Height, fused.Width));
+                Assert.Equal(stepsRandom.NextUInt64(), fusedRandom.NextUInt64());
+            }
+        }
+    }
+
+    [Fact]
+    public void The_pipeline_fuses_a_random_scale_directly_followed_by_a_random_crop()
+    {
+        var pipeline = TransformPipeline.Create(new TransformSpec[]
+        {
+            new RandomScaleSpec([0.75, 1.25]), new RandomCropSpec([8, 8]), new HorizontalFlipSpec(0.5),
+            new RandomCropSpec([4, 4]),
+        });
+        Assert.Equal(new[] { typeof(ScaledCrop), typeof(Flip), typeof(RandomCrop) }, pipeline.Steps.Select(s => s.GetType()));
     }
 
     [Fact]
