@@ -62,10 +62,12 @@ public static class CpuKind
 
     /// <summary>
     /// The CPU capability libtorch's own (ATen) kernels were built for and chose here ("AVX512", "AVX2", "DEFAULT"), read
-    /// from <c>at::get_cpu_capability()</c>; null when the export is missing.
+    /// from <c>at::get_cpu_capability()</c>; null when the export is missing or the process is not x86-64.
     /// </summary>
     public static unsafe string? LibTorchCapability()
     {
+        // The hidden result pointer is the first argument only in the x86-64 System V convention (AArch64 passes it in x8).
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
         TorchRuntime.EnsureLoaded();
         if (!NativeLibraries.TryLoad("torch_cpu", out IntPtr library) || !NativeLibrary.TryGetExport(library, AtenCapabilityExport, out IntPtr function))
             return null;

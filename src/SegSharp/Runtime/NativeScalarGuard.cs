@@ -20,11 +20,12 @@ namespace SegSharp.Runtime;
 ///
 /// The budget is learned per call site (the outermost <see cref="Enter"/>'s file and line): its first
 /// <see cref="Warmup"/> stretches get the <see cref="Ceiling"/>, later ones twice the most any stretch from that site
-/// allocated since its last warm-up stretch (all threads: the loader's workers allocate during a training step too),
+/// allocated from its last warm-up stretch on (all threads: the loader's workers allocate during a training step too),
 /// at least <see cref="Floor"/>; a stretch that outgrows its budget lapses and raises it.
 /// Why not always the ceiling: the runtime keeps a region's budget committed for both small and large objects, and the
 /// loader's garbage lives in it until the next region, so a fixed 240 MB held 0.5–1 GB of managed heap through a
-/// training run and grew it (docs/performance.md, "Memory"); a training step of the ISBI recipe allocates ~60 MB.
+/// training run and grew it (docs/performance.md, the peak-RSS target), while the benchmark's ISBI training step
+/// allocates 34–54 MB.
 /// </summary>
 internal static class NativeScalarGuard
 {
