@@ -41,12 +41,9 @@ public static class BenchmarkReport
     public static void Publish(string root, string family, MachineInfo machine, string json, string markdown)
     {
         WriteAtomically(Path.Combine(root, JsonName(family, machine)), json + "\n");
-        string heading = $"#### CPU kind `{machine.Kind}`: {CpuKindName(machine)}, measured {DateTime.UtcNow:yyyy-MM-dd}\n\n";
+        string heading = $"#### CPU kind `{machine.Kind}`: {machine.KindName}, measured {DateTime.UtcNow:yyyy-MM-dd}\n\n";
         ReplaceBlock(Path.Combine(root, "docs", "performance.md"), family, machine.Kind, heading + markdown);
     }
-
-    private static string CpuKindName(MachineInfo machine) =>
-        machine.Cap is null ? Runtime.CpuKind.Describe(machine.Kind) : $"{Runtime.CpuKind.Describe(machine.Kind)}, capped on an {machine.HardwareKind} CPU";
 
     /// <summary>Replaces the family's block for <paramref name="kind"/>, or inserts it after the family's last block (or at the end).</summary>
     public static void ReplaceBlock(string markdownPath, string family, string kind, string content)

@@ -25,8 +25,10 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, stri
     }
 
     /// <summary>The kind as a reader names it, with the cap when one is set: "avx2 (AVX2 + FMA, no AVX-512; capped on an avx512-bf16 CPU by ...)".</summary>
-    public string KindTitle =>
-        Cap is null ? $"{Kind} ({CpuKind.Describe(Kind)})" : $"{Kind} ({CpuKind.Describe(Kind)}; capped on an {HardwareKind} CPU by {Cap})";
+    public string KindTitle => $"{Kind} ({KindName})";
+
+    /// <summary>The kind in words, with the cap when one is set: "AVX2 + FMA, no AVX-512; capped on an avx512-bf16 CPU by ...".</summary>
+    public string KindName => Cap is null ? CpuKind.Describe(Kind) : $"{CpuKind.Describe(Kind)}; capped on an {HardwareKind} CPU by {Cap}";
 
     public string Describe() =>
         $"{Cpu}, {LogicalCores} logical cores, {Threads} libtorch threads, {MemoryBytes / (1L << 30)} GiB; CPU kind {KindTitle}; {InstructionSets}; " +

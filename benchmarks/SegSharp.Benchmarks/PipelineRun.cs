@@ -59,30 +59,28 @@ public static class PipelineRun
     /// <summary>Managed bytes the loader allocates per image (decode, augment, collate), over <paramref name="images"/> images without workers.</summary>
     public static double LoaderBytesPerImage(SegSharpConfig config, int images)
     {
-        var split = DatasetSplit.Create(DatasetFactory.Open(config.Data.Dataset));
-        var loader = new BatchLoader(split.Train, SegSharp.Transforms.TransformPipeline.Create(config.TrainTransforms), config.Train.BatchSize,
-            config.Train.Seed, shuffle: true, 0, config.Data.Prefetch, config.Train.IterationsPerEpoch);
-        foreach (var warm in loader.Epoch(1000).Take(1)) { }
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        int delivered = 0;
-        for (int epoch = 0; delivered < images; epoch++)
-            foreach (var batch in loader.Epoch(epoch))
-            {
-                delivered += batch.Count;
-                if (delivered >= images) break;
-            }
-        return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)delivered;
+        var (delivered, _, bytes) = DrainLoader(config, 0, images);
+        return bytes / (double)delivered;
     }
 
     /// <summary>Images/s the loader alone delivers (decode, augment, collate, prefetch) over <paramref name="images"/> images.</summary>
     public static double LoaderImagesPerSecond(SegSharpConfig config, int workers, int images)
     {
-        var dataset = DatasetFactory.Open(config.Data.Dataset);
-        var split = DatasetSplit.Create(dataset);
+        var (delivered, seconds, _) = DrainLoader(config, workers, images);
+        return delivered / seconds;
+    }
+
+    /// <summary>
+    /// Takes at least <paramref name="images"/> images from the training loader of <paramref name="config"/>, after one warm-up
+    /// batch; returns how many, the seconds and the managed bytes allocated meanwhile (all threads).
+    /// </summary>
+    private static (int Delivered, double Seconds, long Bytes) DrainLoader(SegSharpConfig config, int workers, int images)
+    {
+        var split = DatasetSplit.Create(DatasetFactory.Open(config.Data.Dataset));
         var loader = new BatchLoader(split.Train, SegSharp.Transforms.TransformPipeline.Create(config.TrainTransforms), config.Train.BatchSize,
-            config.Train.Seed, shuffle: true,
-            workers, config.Data.Prefetch, config.Train.IterationsPerEpoch);
+            config.Train.Seed, shuffle: true, workers, config.Data.Prefetch, config.Train.IterationsPerEpoch);
         foreach (var warm in loader.Epoch(1000).Take(1)) { }
+        long before = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         int delivered = 0;
         for (int epoch = 0; delivered < images; epoch++)
@@ -93,7 +91,8 @@ public static class PipelineRun
                 if (delivered >= images) break;
             }
         }
-        return delivered / clock.Elapsed.TotalSeconds;
+        double seconds = clock.Elapsed.TotalSeconds;
+        return (delivered, seconds, GC.GetTotalAllocatedBytes(precise: true) - before);
     }
 
     private sealed class Recorder : ITrainingHook

@@ -13,8 +13,8 @@ public static class OptimizedModelCache
 {
     public const string Suffix = ".optimized.onnx";
 
-    /// <summary>The cache file for <paramref name="model"/> on this machine and runtime.</summary>
-    public static string PathFor(string model, Configuration.GraphOptimization level = Configuration.GraphOptimization.All)
+    /// <summary>The cache file for <paramref name="model"/> optimised at <paramref name="level"/> on this machine and runtime.</summary>
+    public static string PathFor(string model, Configuration.GraphOptimization level)
     {
         using var stream = File.OpenRead(model);
         string content = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream))[..16].ToLowerInvariant();
@@ -31,7 +31,7 @@ public static class OptimizedModelCache
     /// </summary>
     /// <returns>The session and the cache file it came from or wrote (null without a cache).</returns>
     public static (InferenceSession Session, string? CacheFile, bool Hit) Open(string model, SessionOptions options,
-        Func<string, SessionOptions, InferenceSession> open, Configuration.GraphOptimization level = Configuration.GraphOptimization.All)
+        Func<string, SessionOptions, InferenceSession> open, Configuration.GraphOptimization level)
     {
         string cache = PathFor(model, level);
         var optimise = options.GraphOptimizationLevel;

@@ -29,7 +29,7 @@ public static class CpuKind
         Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is { Length: > 0 } onednn ? onednn : Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA");
 
     /// <summary>True when this process's kernels can use bfloat16 instructions (AVX-512 BF16 or AMX, not capped below them).</summary>
-    public static bool HasBfloat16 => Array.IndexOf(Ordered, Current) >= 3;
+    public static bool HasBfloat16 => Array.IndexOf(Ordered, Current) >= Array.IndexOf(Ordered, "avx512-bf16");
 
     /// <summary>The kind for CPU <paramref name="flags"/> under a oneDNN cap and an ATen capability cap (either may be null).</summary>
     public static string Effective(IReadOnlySet<string> flags, string? oneDnnCap, string? atenCapability)
