@@ -30,6 +30,9 @@ public static class PredictCommand
         var precision = new Option<string?>("--precision") { Description = $"{OptionNames<InferencePrecision>.Choices} (default: the checkpoint's " +
             $"evaluation.precision; auto = bfloat16 where the CPU has bfloat16 instructions)." };
         precision.AcceptOnlyFromAmong(OptionNames<InferencePrecision>.All.ToArray());
+        var memoryFormat = new Option<string?>("--memory-format") { Description = $"Checkpoints: {OptionNames<MemoryFormat>.Choices} (default: the " +
+            "checkpoint's evaluation.memory_format; auto = channels_last where this CPU's kernels pass SegSharp's check, faster)." };
+        memoryFormat.AcceptOnlyFromAmong(OptionNames<MemoryFormat>.All.ToArray());
         var optimization = new Option<string?>("--graph-optimization")
         {
             Description = $"ONNX models: {OptionNames<GraphOptimization>.Choices} (default all: ONNX Runtime's layouts for this CPU, kept next to the " +
@@ -45,7 +48,7 @@ public static class PredictCommand
             DefaultValueFactory = _ => ImageFiles.DefaultMaxPixels,
         };
         foreach (var option in new Option[]
-            { checkpoint, model, input, output, tile, overlap, tta, scales, overwrite, resume, maxPixels, precision, optimization, threads })
+            { checkpoint, model, input, output, tile, overlap, tta, scales, overwrite, resume, maxPixels, precision, memoryFormat, optimization, threads })
             command.Options.Add(option);
         command.SetAction(parse => CommandLine.Guard(() => Run(parse), again: "run the same command with --resume"));
         return command;
@@ -62,6 +65,7 @@ public static class PredictCommand
                 TileSize = parse.GetValue(tile), Overlap = parse.GetValue(overlap), FlipTta = parse.GetValue(tta),
                 Scales = scaleList is null ? null : TestTimeAugmentation.Parse(scaleList, "--scales"),
                 Precision = precisionName is null ? null : OptionNames<InferencePrecision>.Parse(precisionName, "--precision"),
+                MemoryFormat = parse.GetValue(memoryFormat) is { } format ? OptionNames<MemoryFormat>.Parse(format, "--memory-format") : null,
                 Threads = parse.GetValue(threads),
                 GraphOptimization = parse.GetValue(optimization) is { } level ? OptionNames<GraphOptimization>.Parse(level, "--graph-optimization")
                     : GraphOptimization.All,

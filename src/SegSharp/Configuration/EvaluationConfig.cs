@@ -29,6 +29,9 @@ public sealed record EvaluationConfig
 
     public required InferencePrecision Precision { get; init; }
 
+    /// <summary>How libtorch lays out the model when evaluating and predicting (<see cref="Configuration.MemoryFormat"/>).</summary>
+    public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.Auto;
+
     /// <summary>Multilabel datasets: the probability above which a class counts as present (ignored for multiclass).</summary>
     public double Threshold { get; init; } = 0.5;
 
@@ -42,6 +45,7 @@ public sealed record EvaluationConfig
         FlipTta = s.GetBool("flip_tta", false),
         TtaScales = TestTimeAugmentation.Check(s.GetDoubles("tta_scales", new[] { 1.0 }), "evaluation.tta_scales"),
         Precision = s.GetEnum("precision", InferencePrecision.Auto),
+        MemoryFormat = s.GetEnum("memory_format", MemoryFormat.Auto),
         Threshold = s.GetDouble("threshold", 0.5, 0.01, 0.99),
     };
 }

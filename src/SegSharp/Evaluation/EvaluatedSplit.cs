@@ -12,4 +12,7 @@ public sealed record EvaluatedSplit(string Split, ValidationResult Result, Datas
 
     /// <summary>Test-time scales, as set for the evaluation ([1] = none).</summary>
     public IReadOnlyList<double> TtaScales { get; init; } = TestTimeAugmentation.NoScaling;
+
+    /// <summary>libtorch's layout and why (<see cref="Models.ChannelsLast.Apply"/>); "n/a" for ONNX Runtime.</summary>
+    public string MemoryFormat { get; init; } = "contiguous";
 }

@@ -41,7 +41,8 @@ public static class ReportWriter
         var m = outcome.Result.Metrics;
         var json = new
         {
-            split = outcome.Split, checkpoint, precision = outcome.Precision, dataset = outcome.Description.Name, images = outcome.Result.Images.Count,
+            split = outcome.Split, checkpoint, precision = outcome.Precision,
+            memory_format = outcome.MemoryFormat, dataset = outcome.Description.Name, images = outcome.Result.Images.Count,
                 pixels = m.Pixels, task = OptionNames<Data.SegmentationTask>.Name(outcome.Description.Task),
             mean_iou = m.MeanIoU, mean_dice = m.MeanDice, pixel_accuracy = m.PixelAccuracy, mean_class_accuracy = m.MeanClassAccuracy,
             mean_precision = m.MeanPrecision, mean_recall = m.MeanClassAccuracy,

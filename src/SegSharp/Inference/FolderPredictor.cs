@@ -53,8 +53,9 @@ public sealed class FolderPredictor
     /// <summary>Predicts with a checkpoint's model through libtorch.</summary>
     /// <param name="threads">The libtorch threads set up for it (recorded in <see cref="Settings"/>; 0 = one per core).</param>
     /// <param name="scales">Test-time scales; null = none.</param>
+    /// <param name="memoryFormat">The model's layout as <see cref="Models.ChannelsLast.Apply"/> described it, for the record.</param>
     public static FolderPredictor ForCheckpoint(TrainedModel trained, int tileSize, double overlap, bool flipTta, int threads = 0,
-        IReadOnlyList<double>? scales = null)
+        IReadOnlyList<double>? scales = null, string memoryFormat = "contiguous")
     {
         var predictor = new TiledPredictor(trained.Model, tileSize, overlap, flipTta, trained.Config.Evaluation.MaxWholePixels, trained.Card.Decision)
         {
@@ -69,7 +70,10 @@ public sealed class FolderPredictor
         })
         {
             Settings = new PredictionSettings(trained.CheckpointPath, "libtorch", Runtime.TorchRuntime.LibTorchVersion,
-                trained.Model.ComputeType is null ? "float32" : "bfloat16", threads, tileSize, overlap, flipTta, predictor.Scales, TileBatch: 1),
+                trained.Model.ComputeType is null ? "float32" : "bfloat16", threads, tileSize, overlap, flipTta, predictor.Scales, TileBatch: 1)
+            {
+                MemoryFormat = memoryFormat,
+            },
         };
     }
 

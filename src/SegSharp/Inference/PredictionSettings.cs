@@ -10,6 +10,9 @@ namespace SegSharp.Inference;
 public sealed record PredictionSettings(string Model, string Engine, string EngineVersion, string Precision, int Threads, int TileSize,
     double TileOverlap, bool FlipTta, IReadOnlyList<double> TtaScales, int TileBatch)
 {
+    /// <summary>libtorch's layout and why (<see cref="Models.ChannelsLast.Apply"/>); "n/a" for ONNX Runtime.</summary>
+    public string MemoryFormat { get; init; } = "n/a";
+
     /// <summary>ONNX Runtime's graph optimisation level (all, extended, basic, none); "n/a" for libtorch.</summary>
     public string GraphOptimization { get; init; } = "n/a";
 

@@ -50,6 +50,26 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
     /// <summary>The type convolutions compute in; null = the input's own type (float32).</summary>
     public ScalarType? ComputeType { get; set; }
 
+    /// <summary>A 1x1 convolution (not transposed): the family oneDNN runs with its pointwise kernels.</summary>
+    internal bool IsPointwise => !_transposed && _weight.shape[2] == 1 && _weight.shape[3] == 1;
+
+    // Set by ChannelsLast for a family whose channels-last kernels are wrong on this CPU: the input is made plain
+    // (libtorch picks channels-last kernels whenever input or weight is channels-last).
+    private bool _plainInput;
+
+    /// <summary>
+    /// Lays the weight out for inference (<see cref="ChannelsLast"/>): channels-last strides, or plain ones with plain inputs
+    /// when <paramref name="keepPlain"/> (a family whose channels-last kernels are wrong here), or plain as trained.
+    /// The values are the same; only the strides change, so checkpoints and exports read the same logical weights.
+    /// </summary>
+    internal void SetLayout(bool channelsLast, bool keepPlain)
+    {
+        using var noGrad = no_grad();
+        using var laid = channelsLast && !keepPlain ? ChannelsLast.Strided(_weight.detach()) : _weight.detach().contiguous();
+        _weight.set_(laid);
+        _plainInput = channelsLast && keepPlain;
+    }
+
     /// <summary>A 3x3-style convolution, as <c>Convolution.Plain(input, output, kernel, stride, padding, dilation, bias)</c>.</summary>
     public static Convolution Plain(long input, long output, long kernel, long stride = 1, long padding = 0, long dilation = 1, bool bias = true) =>
         new(nn.Conv2d(input, output, kernel, stride: stride, padding: padding, dilation: dilation, bias: bias), null);
@@ -61,6 +81,7 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
     /// <returns>Shape [N, output, H', W'], in the input's type.</returns>
     public override Tensor forward(Tensor input)
     {
+        if (_plainInput) input = input.contiguous();
         if (ComputeType is not { } compute || compute == input.dtype) return Convolve(input, _weight, _bias);
         using var scope = NewDisposeScope();
         var result = Convolve(input.to(compute), _weight.to(compute), _bias?.to(compute));

@@ -56,7 +56,7 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
                 $"Model expects input [N, {InputChannels}, H, W] but got [{string.Join(", ", input.shape)}]. Check the dataset's channels setting.");
         long height = input.shape[2], width = input.shape[3];
         long padH = (Stride - height % Stride) % Stride, padW = (Stride - width % Stride) % Stride;
-        if (padH == 0 && padW == 0) return ForwardAligned(input);
+        if (padH == 0 && padW == 0) return LaidOutChannelsLast ? Plain(ForwardAligned(input)) : ForwardAligned(input);
         if (!PadInputs)
             throw new SegSharpException($"Input {width}x{height} is not a multiple of {Stride} (the model's total stride); resize or crop to " +
                 $"{width + padW}x{height + padH}, or set model.input_policy: pad.");
@@ -64,6 +64,15 @@ public abstract class SegmentationModel : nn.Module<Tensor, Tensor>
         var padded = nn.functional.pad(input, new[] { 0L, padW, 0L, padH });
         var logits = ForwardAligned(padded);
         return logits[.., .., ..(int)height, ..(int)width].contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether <see cref="ChannelsLast"/> has laid the model out for inference; logits are returned plain either way.</summary>
+    internal bool LaidOutChannelsLast { get; set; }
+
+    private static Tensor Plain(Tensor logits)
+    {
+        if (logits.is_contiguous()) return logits;
+        using (logits) return logits.contiguous();
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using SegSharp.Evaluation;
 using SegSharp.Foundation;
 using SegSharp.Inference;
 using SegSharp.Losses;
+using SegSharp.Models;
 using SegSharp.Training;
 using SegSharp.Transforms;
 
@@ -36,8 +37,11 @@ public static class EvaluationWorkflow
         var chosen = Choose(data, split);
         var loss = WeightedLoss.Create(config.Loss, data.Description.IgnoreIndex, task: data.Description.Task);
         var decision = trained.Card.Decision with { Threshold = config.Evaluation.Threshold };
+        // A model loaded for evaluation only: channels-last is safe here (never trained on or saved).
+        string layout = ChannelsLast.Apply(trained.Model, config.Evaluation.MemoryFormat);
         var outcome = SplitEvaluator.Run(trained.Model, decision, chosen, OptionNames<EvaluationSplit>.Name(split),
-            TransformPipeline.Create(config.ValidationTransforms), config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers);
+            TransformPipeline.Create(config.ValidationTransforms), config.Evaluation, loss, config.Train.ValidationBatchSize, config.Data.Workers)
+            with { MemoryFormat = layout };
         var run = trained.Run;
         int? bestEpoch = trained.State.BestEpoch >= 0 ? trained.State.BestEpoch + 1 : null;
         var curves = TrainingCurves.From(run?.ReadMetrics() ?? Array.Empty<EpochRecord>(), bestEpoch);
@@ -74,7 +78,7 @@ public static class EvaluationWorkflow
         using var model = OnnxModel.Load(path);
         var data = OpenDataset(model.Card, null, dataset);
         var outcome = SplitEvaluator.Run(model, Choose(data, split), OptionNames<EvaluationSplit>.Name(split),
-            TransformPipeline.Create(model.Card.Preprocessing), model.Evaluation, workers: 2);
+            TransformPipeline.Create(model.Card.Preprocessing), model.Evaluation, workers: 2) with { MemoryFormat = "n/a" };
         string report = ReportWriter.Write(folder, outcome, TrainingCurves.From(Array.Empty<EpochRecord>(), null),
             $"SegSharp evaluation: {data.Description.Name} (ONNX Runtime)", model.Path);
         return new ReportedEvaluation(outcome, report);

@@ -21,6 +21,9 @@ public sealed record PredictionOptions
     /// <summary>null = the model's evaluation.precision; ONNX models run in float32.</summary>
     public InferencePrecision? Precision { get; init; }
 
+    /// <summary>Checkpoints: libtorch's layout; null = the model's evaluation.memory_format (ONNX models: ignored).</summary>
+    public MemoryFormat? MemoryFormat { get; init; }
+
     /// <summary>ONNX models: how much ONNX Runtime optimises the graph (checkpoints: ignored).</summary>
     public GraphOptimization GraphOptimization { get; init; } = GraphOptimization.All;
 

@@ -103,7 +103,8 @@ public sealed class PredictionWorkflow : IDisposable
         {
             var (tile, tileOverlap, flip, scales) = Settings(trained.Config.Evaluation, trained.Model.Stride, options);
             trained.Model.ComputeType = ComputePrecision.Of(options.Precision ?? trained.Config.Evaluation.Precision);
-            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip, options.Threads, scales));
+            string layout = ChannelsLast.Apply(trained.Model, options.MemoryFormat ?? trained.Config.Evaluation.MemoryFormat);
+            return (trained, FolderPredictor.ForCheckpoint(trained, tile, tileOverlap, flip, options.Threads, scales, layout));
         }
         catch
         {
@@ -117,6 +118,9 @@ public sealed class PredictionWorkflow : IDisposable
         if (options.Precision is InferencePrecision.Bfloat16)
             throw new SegSharpException($"--precision bfloat16 applies to checkpoints; the ONNX model '{path}' runs in float32 under ONNX Runtime. " +
                 "Drop --precision, or predict with the .ckpt.");
+        if (options.MemoryFormat is MemoryFormat.ChannelsLast or MemoryFormat.Contiguous)
+            throw new SegSharpException($"--memory-format applies to checkpoints; ONNX Runtime lays out the ONNX model '{path}' itself " +
+                "(--graph-optimization all picks this CPU's layouts). Drop --memory-format, or predict with the .ckpt.");
         var model = OnnxModel.Load(path, options.Threads, optimization: options.GraphOptimization);
         try
         {

@@ -58,6 +58,11 @@ public class OnnxPredictionTests
                 (root.GetProperty("tile_size").GetInt32(), root.GetProperty("flip_tta").GetBoolean(), root.GetProperty("threads").GetInt32()));
             Assert.False(string.IsNullOrEmpty(root.GetProperty("engine_version").GetString()));
             Assert.Equal(engine == "libtorch" ? "n/a" : level, root.GetProperty("graph_optimization").GetString());
+            // libtorch's layout: channels-last (auto) unless this CPU's kernels or the model's own check say otherwise, and why.
+            string layout = root.GetProperty("memory_format").GetString()!;
+            if (engine == "libtorch")
+                Assert.Matches(@"^(channels_last( \(.+ convolutions plain: wrong in channels-last here\))?|contiguous \(auto: .+\))$", layout);
+            else Assert.Equal("n/a", layout);
             // Multi-scale with flips: 3 scales x 3 flips = 9 passes over 0.5625 + 1 + 1.5625 times the pixels, x3.
             Assert.Equal(scales is null ? (tta ? 3 : 1, tta ? 3.0 : 1.0) : (9, 9.375),
                 (root.GetProperty("tta_passes").GetInt32(), root.GetProperty("tta_work_factor").GetDouble()));

@@ -39,6 +39,7 @@ public class OptionRegistryTests
     [InlineData("train.best_metric", "mean_dice, mean_iou, pixel_accuracy, val_loss")]
     [InlineData("train.device", "cpu")]
     [InlineData("evaluation.precision", "auto, float32, bfloat16")]
+    [InlineData("evaluation.memory_format", "auto, channels_last, contiguous")]
     public void Unknown_name_lists_the_choices(string key, string choices)
     {
         var error = Assert.Throws<ConfigException>(() => SegSharpConfig.Load(null, new[] { $"{key}=bogus" }));
