@@ -11,7 +11,14 @@ namespace SegSharp.Benchmarks;
 /// </summary>
 public static class BenchmarkReport
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Images/s with two decimals, or n/a for a figure not measured (null or NaN).</summary>
+    public static string Rate(double? rate) => rate is { } r && double.IsFinite(r) ? r.ToString("F2", CultureInfo.InvariantCulture) : "n/a";
 
     /// <summary>The JSON file of one part's run on one CPU kind, relative to the repository: docs/{family}.{kind}.json.</summary>
     public static string JsonName(string family, MachineInfo machine) => $"docs/{family}.{machine.Kind}.json";
@@ -86,11 +93,15 @@ public static class BenchmarkReport
             $"{f.BarePeakRss / 1e9:F2} GB |");
         Line($"| SegSharp U-Net, train, b8x128 / b4x256 | {f.Train128:F2} / {f.Train256:F2} img/s; b8x128 peak RSS {f.TrainPeakRss / 1e9:F2} GB |");
         Line($"| SegSharp U-Net, infer (eval, no_grad, argmax), b8x128 / b4x256 | {f.Infer128:F2} / {f.Infer256:F2} img/s |");
+        Line($"| the same b8x128 in predict's default layout ({f.Layout}) | {f.Infer128LaidOut:F2} img/s ({f.Infer128LaidOut / f.Infer128:F2}x) |");
+        Line($"| plain PyTorch 1.13 U-Net (../shared/peers), train / infer, b8x128 | {Rate(f.PeerTrain128)} / {Rate(f.PeerInfer128)} img/s |");
         Line($"| training step convolution GFLOP/s (3 x forward) | {f.TrainGflops:F1} GFLOP/s = {f.TrainCeilingFraction:P0} of the ceiling |");
         Line($"| inference convolution GFLOP/s | {f.InferGflops:F1} GFLOP/s = {f.InferGflops / f.CeilingGflops:P0} of the ceiling |");
         Line($"| inference with autograd recording (eval, no no_grad), b8x128 | {f.Infer128WithGrad:F2} img/s |");
-        Line($"| bf16-mixed training / bfloat16 inference, b8x128 | {f.Train128Bf16:F2} ({f.Train128Bf16 / f.Train128:F2}x) / {f.Infer128Bf16:F2} " +
-            $"({f.Infer128Bf16 / f.Infer128:F2}x) img/s |");
+        Line(double.IsFinite(f.Train128Bf16)
+            ? $"| bf16-mixed training / bfloat16 inference, b8x128 | {f.Train128Bf16:F2} ({f.Train128Bf16 / f.Train128:F2}x) / {f.Infer128Bf16:F2} " +
+              $"({f.Infer128Bf16 / f.Infer128:F2}x) img/s |"
+            : "| bf16-mixed training / bfloat16 inference | not measured: no BF16 instructions (`precision: auto` never picks bfloat16 here) |");
         Line($"| inference through ONNX Runtime 1.31.1 (exported reference U-Net) vs TorchSharp, b8x128 | {f.Onnx.OnnxRuntime128:F2} vs " +
             $"{f.Onnx.TorchSharp128:F2} img/s ({f.Onnx.OnnxRuntime128 / f.Onnx.TorchSharp128:F2}x) |");
         Line($"| the same, whole 512x512 images one at a time | {f.Onnx.OnnxRuntime512:F2} vs {f.Onnx.TorchSharp512:F2} img/s " +

@@ -28,6 +28,14 @@ public sealed class Figures
     public long TrainPeakRss { get; set; }
     public double Infer128WithGrad { get; set; }
     public double Infer128Bf16 { get; set; }
+
+    /// <summary>Inference b8x128 in the layout predict's default chose (<see cref="Layout"/>).</summary>
+    public double Infer128LaidOut { get; set; }
+    public string Layout { get; set; } = "";
+
+    /// <summary>Plain PyTorch 1.13 (../shared/peers/torch_unet_bench.py), b8x128, same run; null when it could not run.</summary>
+    public double? PeerTrain128 { get; set; }
+    public double? PeerInfer128 { get; set; }
     public double Train128Bf16 { get; set; }
     public double? Train128OneThread { get; set; }
     public double? Infer128OneThread { get; set; }
@@ -63,7 +71,7 @@ public sealed class Figures
     public double RssGrowth => (double)PeakRssEpoch10 / PeakRssEpoch2 - 1;
     public double LoaderMargin => Loader / Math.Max(PipelineTrain, Train128);
 
-    public IReadOnlyList<Target> Targets() => new[]
+    public IReadOnlyList<Target> Targets() => PeerTargets().Concat(new[]
     {
         new Target("training keeps the bare TorchSharp loop's speed (b8x128, >= 95%)", Train128 >= 0.95 * BareTrain128,
             $"{Train128:F2} vs {BareTrain128:F2} img/s ({Train128 / BareTrain128:P0})"),
@@ -82,5 +90,15 @@ public sealed class Figures
             $"{GuardLapses} lapses"),
         new Target("peak RSS after epoch 10 within 5% of epoch 2", Math.Abs(RssGrowth) <= 0.05,
             $"{PeakRssEpoch2 / 1e9:F3} -> {PeakRssEpoch10 / 1e9:F3} GB ({RssGrowth:+0.0%;-0.0%})"),
-    };
+    }).ToList();
+
+    private IEnumerable<Target> PeerTargets()
+    {
+        if (PeerTrain128 is { } train)
+            yield return new Target("U-Net training >= 2.5x plain PyTorch 1.13 (b8x128)", Train128 >= 2.5 * train,
+                $"{Train128:F2} vs {train:F2} img/s ({Train128 / train:F2}x)");
+        if (PeerInfer128 is { } infer)
+            yield return new Target("U-Net inference (predict's default layout) >= 2x plain PyTorch 1.13 (b8x128)", Infer128LaidOut >= 2 * infer,
+                $"{Infer128LaidOut:F2} vs {infer:F2} img/s ({Infer128LaidOut / infer:F2}x)");
+    }
 }

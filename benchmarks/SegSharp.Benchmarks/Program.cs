@@ -60,7 +60,14 @@ var train = ChildSection.Run<TrainResult>("train", threads, options.Quick);
 Show("SegSharp train b8x128", $"{train.Train:F2} img/s, peak RSS {train.PeakRss / 1e9:F2} GB");
 var infer = ChildSection.Run<InferResult>("infer", threads, options.Quick);
 (figures.BareInfer128, figures.Infer128, figures.Infer128Bf16) = (infer.Bare, infer.SegSharp, infer.SegSharpBf16);
+(figures.Infer128LaidOut, figures.Layout) = (infer.SegSharpLaidOut, infer.Layout);
 Show("inference b8x128, bare / SegSharp (one process, interleaved)", $"{infer.Bare:F2} / {infer.SegSharp:F2} img/s");
+Show($"inference b8x128, SegSharp {infer.Layout}", $"{infer.SegSharpLaidOut:F2} img/s");
+// Plain PyTorch 1.13's U-Net (../shared/peers), same shapes, in the same window.
+string peerThreads = threads.ToString(CultureInfo.InvariantCulture), peerSteps = options.Quick ? "2" : "10";
+figures.PeerTrain128 = PeerBenchmark.Run(root, "torch_unet_bench.py", "--threads", peerThreads, "--steps", peerSteps);
+figures.PeerInfer128 = PeerBenchmark.Run(root, "torch_unet_bench.py", "--threads", peerThreads, "--steps", peerSteps, "--infer");
+Show("PyTorch 1.13 U-Net train / infer b8x128", $"{figures.PeerTrain128:F2} / {figures.PeerInfer128:F2} img/s");
 var onnx = ChildSection.Run<OnnxResult>("onnx", threads, options.Quick);
 figures.Onnx = onnx;
 Show("inference b8x128, TorchSharp / ONNX Runtime", $"{onnx.TorchSharp128:F2} / {onnx.OnnxRuntime128:F2} img/s");
@@ -71,6 +78,9 @@ using (var model = ModelFactory.Create(Measure.ReferenceUNet, 3, 2, 1))
 {
     figures.ForwardGflopPerImage = ConvolutionFlops.PerImage(model, 3, 128) / 1e9;
     figures.Parameters = model.ParameterCount();
+    if (figures.Parameters != Measure.ReferenceUNetParameters)
+        throw new InvalidOperationException($"The reference U-Net has {figures.Parameters:N0} parameters, not {Measure.ReferenceUNetParameters:N0}: " +
+            "Measure.ReferenceUNet builds another model.");
     figures.Infer256 = Measure.InferImagesPerSecond(model, 4, 256, steps);
     figures.Infer128WithGrad = Measure.InferImagesPerSecond(model, 8, 128, steps, noGrad: false);
 }
