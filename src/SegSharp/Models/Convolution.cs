@@ -81,6 +81,7 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
     /// <returns>Shape [N, output, H', W'], in the input's type.</returns>
     public override Tensor forward(Tensor input)
     {
+        if (SubsamplesFirst) input = input.slice(2, 0, input.shape[2], _stride[0]).slice(3, 0, input.shape[3], _stride[1]);
         if (_plainInput) input = input.contiguous();
         if (ComputeType is not { } compute || compute == input.dtype) return Convolve(input, _weight, _bias);
         using var scope = NewDisposeScope();
@@ -88,18 +89,28 @@ public sealed class Convolution : nn.Module<Tensor, Tensor>
         return result.to(input.dtype).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// A strided 1x1 convolution without padding (a ResNet shortcut) reads every stride-th pixel: <see cref="forward"/> takes
+    /// those pixels first and convolves at stride 1, the same sums. Why: oneDNN 3.7's strided backward-data kernel for
+    /// 1x1 convolutions divides by zero while choosing its blocking on the virtualised AMD EPYC (SIGFPE in
+    /// brg_blocking_t::est_eff_1x1, the process dies) from 512 input channels on, e.g. ResNet-50's 512→1024 shortcut,
+    /// with or without the AVX2 cap (2026-12-08); the stride-1 kernels are fine.
+    /// </summary>
+    private bool SubsamplesFirst => !_transposed && IsPointwise && (_stride[0] > 1 || _stride[1] > 1) && _padding[0] == 0 && _padding[1] == 0;
+
     private Tensor Convolve(Tensor input, Tensor weight, Tensor? bias)
     {
         if (_transposed) return nn.functional.conv_transpose2d(input, weight, bias, _stride, _padding, _outputPadding, _dilation);
+        var stride = SubsamplesFirst ? new long[] { 1, 1 } : _stride;
         long outputs = weight.shape[0];
         long extra = NeedsChannelPadding(input, outputs) ? ConvolutionKernelCheck.ChannelMultiple - outputs % ConvolutionKernelCheck.ChannelMultiple : 0;
-        if (extra == 0) return nn.functional.conv2d(input, weight, bias, _stride, _padding, _dilation);
+        if (extra == 0) return nn.functional.conv2d(input, weight, bias, stride, _padding, _dilation);
         // Work around the kernel defect ConvolutionKernelCheck describes: zero filters up to a multiple of 16, then
         // drop their (all-zero) outputs. Gradients reach only the real filters.
         using var scope = NewDisposeScope();
         var paddedWeight = nn.functional.pad(weight, new[] { 0L, 0, 0, 0, 0, 0, 0, extra });
         var paddedBias = bias is null ? null : nn.functional.pad(bias, new[] { 0L, extra });
-        return nn.functional.conv2d(input, paddedWeight, paddedBias, _stride, _padding, _dilation).narrow(1, 0, outputs).MoveToOuterDisposeScope();
+        return nn.functional.conv2d(input, paddedWeight, paddedBias, stride, _padding, _dilation).narrow(1, 0, outputs).MoveToOuterDisposeScope();
     }
 
     private static bool NeedsChannelPadding(Tensor input, long outputs)

@@ -129,6 +129,33 @@ public class ConvolutionTests
         Assert.Equal(new long[] { outputs, inputs, 3, 3 }, parameters[0].grad!.shape);
     }
 
+    [Theory]
+    [InlineData(512, 1024, 2)]
+    [InlineData(1024, 2048, 2)]
+    [InlineData(256, 512, 3)]
+    public void A_strided_pointwise_convolution_trains_like_a_float64_reference(int inputs, int outputs, int stride)
+    {
+        // ResNet-50's shortcuts: oneDNN's strided 1x1 backward-data kernel kills the process with SIGFPE on some CPUs
+        // (Convolution.SubsamplesFirst); the subsampled stride-1 convolution must give the same output and gradients.
+        torch.manual_seed(19);
+        using var convolution = Convolution.Plain(inputs, outputs, 1, stride: stride, bias: false);
+        using var input = randn(2, inputs, 9, 10).requires_grad_(true);
+        using var output = convolution.forward(input);
+        using var outputGradient = randn(output.shape);
+        output.mul(outputGradient).sum().backward();
+
+        var weight = convolution.parameters().Single();
+        using var input64 = input.detach().to(ScalarType.Float64).requires_grad_(true);
+        using var weight64 = weight.detach().to(ScalarType.Float64).requires_grad_(true);
+        using var expected = nn.functional.conv2d(input64, weight64, null, new long[] { stride, stride });
+        expected.mul(outputGradient.to(ScalarType.Float64)).sum().backward();
+
+        Assert.Equal(expected.shape, output.shape);
+        Assert.True(Relative(output, expected) < 1e-5, $"output off by {Relative(output, expected)}");
+        Assert.True(Relative(input.grad!, input64.grad!) < 1e-5, $"input gradient off by {Relative(input.grad!, input64.grad!)}");
+        Assert.True(Relative(weight.grad!, weight64.grad!) < 1e-4, $"weight gradient off by {Relative(weight.grad!, weight64.grad!)}");
+    }
+
     [Fact]
     public void Bfloat16_output_is_right_at_a_channel_count_that_is_not_a_multiple_of_16()
     {
