@@ -87,7 +87,7 @@ public static class BenchmarkReport
         Line("| measurement | figure |");
         Line("|---|---|");
         Line($"| conv ceiling: 3x3, 256->256, 64x64, batch 8, forward, float32 (start, end of run) / bfloat16 | {f.CeilingStartGflops:F1}, " +
-            $"{f.CeilingEndGflops:F1} / {f.CeilingBf16Gflops:F1} GFLOP/s |");
+            $"{f.CeilingEndGflops:F1} / {Rate(f.CeilingBf16Gflops)} GFLOP/s |");
         Line($"| reference U-Net (width 32, depth 4, 3 in, 2 classes) | {f.Parameters:N0} parameters, {f.ForwardGflopPerImage:F3} GFLOP per 128x128 forward |");
         Line($"| bare TorchSharp loop (stock modules), train / infer, b8x128 | {f.BareTrain128:F2} / {f.BareInfer128:F2} img/s, peak RSS " +
             $"{f.BarePeakRss / 1e9:F2} GB |");

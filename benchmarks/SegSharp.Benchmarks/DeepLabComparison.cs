@@ -45,8 +45,12 @@ public static class DeepLabComparison
                 train = Math.Max(train, Batch / Measure.SecondsPerTrainStep(model, optimizer, Batch, Size, steps, guard: true, Classes));
                 bareTrain = Math.Max(bareTrain, Batch / Measure.SecondsPerTrainStep(bare, bareOptimizer, Batch, Size, steps, guard: false, Classes));
             }
-            model.ComputeType = ScalarType.BFloat16;
-            if (bf16) trainBf16 = Batch / Measure.SecondsPerTrainStep(model, optimizer, Batch, Size, steps, guard: true, Classes);
+            if (bf16)
+            {
+                model.ComputeType = ScalarType.BFloat16;
+                trainBf16 = Batch / Measure.SecondsPerTrainStep(model, optimizer, Batch, Size, steps, guard: true, Classes);
+                model.ComputeType = null;
+            }
         }
         using (var calibration = rand(Batch, 3, Size, Size))
         {
@@ -58,11 +62,12 @@ public static class DeepLabComparison
             model.ComputeType = null;
             infer = Math.Max(infer, Measure.InferImagesPerSecond(model, Batch, Size, steps, calibrate: false));
             bareInfer = Math.Max(bareInfer, Measure.InferImagesPerSecond(bare, Batch, Size, steps, calibrate: false));
+            if (!bf16) continue;
             model.ComputeType = ScalarType.BFloat16;
-            if (bf16) inferBf16 = Math.Max(inferBf16, Measure.InferImagesPerSecond(model, Batch, Size, steps, calibrate: false));
+            inferBf16 = Math.Max(inferBf16, Measure.InferImagesPerSecond(model, Batch, Size, steps, calibrate: false));
+            model.ComputeType = null;
         }
         // The layout predict uses by default, after the plain measurements (the model is not trained after this).
-        model.ComputeType = null;
         string layout = ChannelsLast.Apply(model, MemoryFormat.Auto);
         for (int round = 0; round < 3; round++)
             inferLaidOut = Math.Max(inferLaidOut, Measure.InferImagesPerSecond(model, Batch, Size, steps, calibrate: false));

@@ -48,8 +48,9 @@ random.manual_seed(1);
 
 // 1. The ceiling: one large 3x3 convolution forward (measured again at the end; the higher figure counts).
 figures.CeilingStartGflops = machine.CeilingGflops;
-figures.CeilingBf16Gflops = Measure.ConvolutionCeilingGflops(steps, ScalarType.BFloat16);
-Show("conv ceiling float32 / bfloat16 (256->256, 64x64, b8)", $"{figures.CeilingStartGflops:F1} / {figures.CeilingBf16Gflops:F1} GFLOP/s");
+figures.CeilingBf16Gflops = CpuKind.HasBfloat16 ? Measure.ConvolutionCeilingGflops(steps, ScalarType.BFloat16) : double.NaN;
+Show("conv ceiling float32 / bfloat16 (256->256, 64x64, b8)",
+    $"{figures.CeilingStartGflops:F1} / {BenchmarkReport.Rate(figures.CeilingBf16Gflops)} GFLOP/s");
 
 // 2. The bare TorchSharp loop and SegSharp's training loop, each in its own process for a clean peak RSS.
 var bare = ChildSection.Run<BareResult>("bare", threads, options.Quick);
@@ -89,7 +90,7 @@ figures.Train256 = Measure.TrainImagesPerSecond(4, 256, steps);
 Show("SegSharp train b4x256", $"{figures.Train256:F2} img/s");
 Show("SegSharp infer b4x256", $"{figures.Infer256:F2} img/s");
 Show("infer b8x128 with autograd recording (eval mode)", $"{figures.Infer128WithGrad:F2} img/s");
-Show("bf16: train (mixed) / infer b8x128", $"{figures.Train128Bf16:F2} / {figures.Infer128Bf16:F2} img/s");
+Show("bf16: train (mixed) / infer b8x128", $"{BenchmarkReport.Rate(figures.Train128Bf16)} / {BenchmarkReport.Rate(figures.Infer128Bf16)} img/s");
 if (threads > 1)
 {
     TorchRuntime.ConfigureThreads(1);

@@ -80,10 +80,11 @@ public static class Sections
             bareBest = Math.Max(bareBest, Measure.InferImagesPerSecond(bare, 8, 128, steps));
             ours.ComputeType = null;
             oursBest = Math.Max(oursBest, Measure.InferImagesPerSecond(ours, 8, 128, steps));
+            if (!CpuKind.HasBfloat16) continue;
             ours.ComputeType = ScalarType.BFloat16;
-            if (CpuKind.HasBfloat16) bf16Best = Math.Max(bf16Best, Measure.InferImagesPerSecond(ours, 8, 128, steps));
+            bf16Best = Math.Max(bf16Best, Measure.InferImagesPerSecond(ours, 8, 128, steps));
+            ours.ComputeType = null;
         }
-        ours.ComputeType = null;
         string layout = Models.ChannelsLast.Apply(ours, MemoryFormat.Auto);
         for (int round = 0; round < 3; round++) laidOutBest = Math.Max(laidOutBest, Measure.InferImagesPerSecond(ours, 8, 128, steps, calibrate: false));
         return new InferResult(bareBest, oursBest, bf16Best, laidOutBest, layout);
