@@ -7,6 +7,7 @@ using System.Text.Json;
 using SegSharp.Configuration;
 using SegSharp.Data;
 using SegSharp.Inference;
+using SegSharp.Models;
 using SegSharp.Transforms;
 using SegSharp.Workflows;
 using SixLabors.ImageSharp;
@@ -69,6 +70,18 @@ public static class DeploymentBenchmark
                     var predictor = new TiledPredictor(trained.Model, 0, 0.25, false, 0, trained.Card.Decision);
                     using var input = tensor(image, new long[] { 1, trained.Card.InputChannels, height, width });
                     latencies.Add(new Latency("libtorch", "float32", t, 0, Median(repeats, () =>
+                    {
+                        using var labels = predictor.Labels(input);
+                    })));
+                }
+                // Then in the layout predict uses by default (memory_format auto), named in the precision column.
+                string layout = ChannelsLast.Apply(trained.Model, MemoryFormat.Auto);
+                foreach (int t in threadCounts)
+                {
+                    Runtime.TorchRuntime.ConfigureThreads(t);
+                    var predictor = new TiledPredictor(trained.Model, 0, 0.25, false, 0, trained.Card.Decision);
+                    using var input = tensor(image, new long[] { 1, trained.Card.InputChannels, height, width });
+                    latencies.Add(new Latency("libtorch", $"float32, {layout}", t, 0, Median(repeats, () =>
                     {
                         using var labels = predictor.Labels(input);
                     })));
