@@ -64,27 +64,21 @@ public static class DeploymentBenchmark
                 var sample = TransformPipeline.Create(trained.Card.Preprocessing).Apply(original, new Runtime.SeededRandom(0));
                 (image, raw, height, width) = (sample.Image, original.Image, sample.Height, sample.Width);
                 trained.Model.ComputeType = null;
-                foreach (int t in threadCounts)
+                // The plain layout, then the one predict uses by default (memory_format auto), named in the setting column.
+                foreach (var format in new[] { MemoryFormat.Contiguous, MemoryFormat.Auto })
                 {
-                    Runtime.TorchRuntime.ConfigureThreads(t);
-                    var predictor = new TiledPredictor(trained.Model, 0, 0.25, false, 0, trained.Card.Decision);
-                    using var input = tensor(image, new long[] { 1, trained.Card.InputChannels, height, width });
-                    latencies.Add(new Latency("libtorch", "float32", t, 0, Median(repeats, () =>
+                    string layout = ChannelsLast.Apply(trained.Model, format);
+                    string named = format == MemoryFormat.Contiguous ? "float32" : $"float32, {layout}";
+                    foreach (int t in threadCounts)
                     {
-                        using var labels = predictor.Labels(input);
-                    })));
-                }
-                // Then in the layout predict uses by default (memory_format auto), named in the precision column.
-                string layout = ChannelsLast.Apply(trained.Model, MemoryFormat.Auto);
-                foreach (int t in threadCounts)
-                {
-                    Runtime.TorchRuntime.ConfigureThreads(t);
-                    var predictor = new TiledPredictor(trained.Model, 0, 0.25, false, 0, trained.Card.Decision);
-                    using var input = tensor(image, new long[] { 1, trained.Card.InputChannels, height, width });
-                    latencies.Add(new Latency("libtorch", $"float32, {layout}", t, 0, Median(repeats, () =>
-                    {
-                        using var labels = predictor.Labels(input);
-                    })));
+                        Runtime.TorchRuntime.ConfigureThreads(t);
+                        var predictor = new TiledPredictor(trained.Model, 0, 0.25, false, 0, trained.Card.Decision);
+                        using var input = tensor(image, new long[] { 1, trained.Card.InputChannels, height, width });
+                        latencies.Add(new Latency("libtorch", named, t, 0, Median(repeats, () =>
+                        {
+                            using var labels = predictor.Labels(input);
+                        })));
+                    }
                 }
                 Runtime.TorchRuntime.ConfigureThreads(threads);
             }
