@@ -51,11 +51,14 @@ internal sealed record ChannelsLastKernelCheck(bool SpatialWrong, bool Transpose
             ? nn.functional.conv_transpose2d(x, w, null, new[] { stride, stride }, new[] { padding, padding })
             : nn.functional.conv2d(x, w, null, new[] { stride, stride }, new[] { padding, padding }, new[] { dilation, dilation });
         var reference = Convolve(input, weight);
-        var actual = Convolve(Models.ChannelsLast.Strided(input.to(ScalarType.Float32)), Models.ChannelsLast.Strided(weight.to(ScalarType.Float32)));
+        var actual = Convolve(Nhwc(input.to(ScalarType.Float32)), Nhwc(weight.to(ScalarType.Float32)));
         double error = (actual.to(ScalarType.Float64) - reference).abs().max().item<double>();
         double scale = reference.abs().max().item<double>();
         return !(error <= 1e-4 * Math.Max(scale, 1e-12));
     }
+
+    // NHWC strides, as Models.ChannelsLast lays weights out (Runtime comes before Models).
+    private static Tensor Nhwc(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     private static Tensor Pattern(long[] shape, double step) =>
         arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float64).mul(step).sin().reshape(shape);
