@@ -30,7 +30,7 @@ public static class ChannelsLast
     public static bool Faster => CpuKind.Current is not ("avx2" or "baseline");
 
     /// <summary>The same values with NHWC strides: <c>x.contiguous(memory_format=torch.channels_last)</c> for a 4-D tensor.</summary>
-    public static Tensor Strided(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    public static Tensor Strided(Tensor x) => ChannelsLastKernelCheck.Nhwc(x);
 
     /// <summary>
     /// Lays <paramref name="model"/> out as <paramref name="requested"/> and says what was chosen and why, for the record

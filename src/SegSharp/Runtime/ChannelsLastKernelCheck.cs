@@ -57,8 +57,8 @@ internal sealed record ChannelsLastKernelCheck(bool SpatialWrong, bool Transpose
         return !(error <= 1e-4 * Math.Max(scale, 1e-12));
     }
 
-    // NHWC strides, as Models.ChannelsLast lays weights out (Runtime comes before Models).
-    private static Tensor Nhwc(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    // NHWC strides; Models.ChannelsLast.Strided is this (Runtime comes before Models, so the code lives here).
+    internal static Tensor Nhwc(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     private static Tensor Pattern(long[] shape, double step) =>
         arange(shape.Aggregate(1L, (a, b) => a * b), dtype: ScalarType.Float64).mul(step).sin().reshape(shape);
