@@ -10,7 +10,7 @@ namespace SegSharp.Benchmarks;
 /// </summary>
 public sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, string Kind, string HardwareKind, string? Cap, string InstructionSets,
     string LibTorchCapability, string OneDnn, double CeilingGflops, string OperatingSystem, string DotNet, string TorchSharp, string LibTorch,
-    long MemoryBytes, string ConvolutionKernels)
+    long MemoryBytes, string ConvolutionKernels, string MallocHugePages = "")
 {
     /// <summary>Reads the machine, starting one short child process for oneDNN's verbose log and timing the ceiling (~10 s).</summary>
     public static MachineInfo Read(int threads)
@@ -21,7 +21,7 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, stri
             CpuKind.InstructionSets(CpuInfo.Flags), CpuKind.LibTorchCapability() ?? "unknown", OneDnnKernels.Probe(threads),
             Measure.ConvolutionCeilingGflops(10), RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
             TorchRuntime.TorchSharpVersion, TorchRuntime.LibTorchVersion, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
-            ConvolutionKernelCheck.Current.Describe());
+            ConvolutionKernelCheck.Current.Describe(), Runtime.MallocHugePages.Describe());
     }
 
     /// <summary>The kind as a reader names it, with the cap when one is set: "avx2 (AVX2 + FMA, no AVX-512; capped on an avx512-bf16 CPU by ...)".</summary>
@@ -33,5 +33,5 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, int Threads, stri
     public string Describe() =>
         $"{Cpu}, {LogicalCores} logical cores, {Threads} libtorch threads, {MemoryBytes / (1L << 30)} GiB; CPU kind {KindTitle}; {InstructionSets}; " +
         $"libtorch kernels {LibTorchCapability}; {OneDnn}; conv ceiling {CeilingGflops:F1} GFLOP/s float32; {OperatingSystem}; {DotNet}; " +
-        $"TorchSharp {TorchSharp}, libtorch {LibTorch}; {ConvolutionKernels}";
+        $"TorchSharp {TorchSharp}, libtorch {LibTorch}; {ConvolutionKernels}; malloc huge pages {MallocHugePages}";
 }

@@ -9,6 +9,9 @@ using SegSharp.Models;
 using SegSharp.Runtime;
 using static TorchSharp.torch;
 
+// As the segsharp tool does, first thing: malloc's huge pages on (the process replaces itself once), so the figures are
+// the tool's; its child sections inherit the setting, the PyTorch peers do not (PeerBenchmark).
+MallocHugePages.AdoptByReexecuting();
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var options = BenchmarkOptions.Parse(args);
 string root = BenchmarkOptions.RepositoryRoot();

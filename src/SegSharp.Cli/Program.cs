@@ -1,6 +1,10 @@
 using SegSharp.Cli;
 using SegSharp.Runtime;
 
+// First, before any output or native library: the process replaces itself once with malloc's huge pages switched on
+// (same id, arguments and environment plus GLIBC_TUNABLES; docs/performance.md measures what it is worth).
+MallocHugePages.AdoptByReexecuting();
+
 // File names and messages may hold terminal escape sequences: shown, never obeyed. Spectre's live progress keeps the raw
 // stream (its own sequences draw the bar) and escapes the text it is given.
 Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings

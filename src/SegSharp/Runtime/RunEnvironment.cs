@@ -39,6 +39,9 @@ public sealed record RunEnvironment
     /// <summary>What carries the collectives between processes, e.g. "Open MPI v4.1.4".</summary>
     public string Collective { get; init; } = SingleProcess.Instance.Implementation;
 
+    /// <summary>Whether malloc gives libtorch's large allocations huge pages (<see cref="Runtime.MallocHugePages"/>); empty in older records.</summary>
+    public string MallocHugePages { get; init; } = Runtime.MallocHugePages.Describe();
+
     /// <summary>This build's version and commit (e.g. "0.1.0+1a2b3c4").</summary>
     public static string CurrentSegSharpVersion { get; } =
         typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
@@ -93,6 +96,7 @@ public sealed record RunEnvironment
         yield return ("instruction_sets", InstructionSets);
         yield return ("libtorch_cpu_capability", LibTorchCpuCapability);
         yield return ("convolution_kernels", ConvolutionKernels);
+        yield return ("malloc_huge_pages", MallocHugePages);
         yield return ("dotnet_heap_available_mb", DotNetHeapAvailableMb.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("world_size", WorldSize.ToString());
         yield return ("collective", Collective);
