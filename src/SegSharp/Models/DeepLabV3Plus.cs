@@ -40,13 +40,23 @@ public sealed class DeepLabV3Plus : SegmentationModel
 
     protected override Tensor ForwardAligned(Tensor input)
     {
+        // Each tensor is disposed once nothing reads it again, so a pass does not hold every activation until its end.
         using var scope = NewDisposeScope();
         var (low, high) = _encoder.call(input);
-        var context = _aspp.call(high);
-        var up = nn.functional.interpolate(context, new[] { low.shape[2], low.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
-        var logits = _head.call(_refine.call(cat(new[] { up, _lowLevel.call(low) }, 1)));
-        return nn.functional.interpolate(logits, new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false)
-            .MoveToOuterDisposeScope();
+        Tensor up, joined, logits;
+        using (high)
+        using (var context = _aspp.call(high))
+            up = nn.functional.interpolate(context, new[] { low.shape[2], low.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false);
+        using (low)
+        using (up)
+        using (var projected = _lowLevel.call(low))
+            joined = cat(new[] { up, projected }, 1);
+        using (joined)
+        using (var refined = _refine.call(joined))
+            logits = _head.call(refined);
+        using (logits)
+            return nn.functional.interpolate(logits, new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false)
+                .MoveToOuterDisposeScope();
     }
 
     internal override string AddAlignedTo(OnnxGraph graph, string input)

@@ -62,15 +62,44 @@ public sealed class Fpn : SegmentationModel
 
     protected override Tensor ForwardAligned(Tensor input)
     {
+        // The same operations in the same order as the sums they stand for; each tensor is disposed once nothing reads it
+        // again, so a pass does not hold every activation until its end.
         using var scope = NewDisposeScope();
         var f = _encoder.Pyramid(input);
-        var p5 = _lateral5.call(f[4]);
-        var p4 = Nearest2x(p5) + _lateral4.call(f[3]);
-        var p3 = Nearest2x(p4) + _lateral3.call(f[2]);
-        var p2 = Nearest2x(p3) + _lateral2.call(f[1]);
-        var merged = _branch5.call(p5) + _branch4.call(p4) + _branch3.call(p3) + _branch2.call(p2);
-        return nn.functional.interpolate(_head.call(merged), new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear,
-            align_corners: false).MoveToOuterDisposeScope();
+        f[0].Dispose(); // the stem's level: the pyramid starts at stride 4
+        Tensor p5;
+        using (f[4]) p5 = _lateral5.call(f[4]);
+        var p4 = TopDown(p5, _lateral4, f[3]);
+        var p3 = TopDown(p4, _lateral3, f[2]);
+        var p2 = TopDown(p3, _lateral2, f[1]);
+        var merged = Sum(Branch(_branch5, p5), Branch(_branch4, p4));
+        merged = Sum(merged, Branch(_branch3, p3));
+        merged = Sum(merged, Branch(_branch2, p2));
+        using (merged)
+        using (var logits = _head.call(merged))
+            return nn.functional.interpolate(logits, new[] { input.shape[2], input.shape[3] }, mode: InterpolationMode.Bilinear, align_corners: false)
+                .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The coarser level up-sampled plus the lateral of <paramref name="feature"/>, which is disposed.</summary>
+    private static Tensor TopDown(Tensor coarser, nn.Module<Tensor, Tensor> lateral, Tensor feature)
+    {
+        using var up = Nearest2x(coarser);
+        using var side = lateral.call(feature);
+        feature.Dispose();
+        return up + side;
+    }
+
+    private static Tensor Branch(nn.Module<Tensor, Tensor> branch, Tensor level)
+    {
+        using (level) return branch.call(level);
+    }
+
+    private static Tensor Sum(Tensor a, Tensor b)
+    {
+        using (a)
+        using (b)
+            return a + b;
     }
 
     internal override string AddAlignedTo(OnnxGraph graph, string input)

@@ -49,16 +49,26 @@ public sealed class ResNetUNet : SegmentationModel
 
     protected override Tensor ForwardAligned(Tensor input)
     {
+        // Each tensor is disposed once nothing reads it again (as in UNet): a pass holds the skips and its working set.
         using var scope = NewDisposeScope();
         var levels = _encoder.Pyramid(input);
         var x = levels[4];
         for (int i = 0; i < _decoder.Count; i++)
         {
-            x = nn.functional.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
-            if (i < 4) x = cat(new[] { x, levels[3 - i] }, 1);
-            x = _decoder[i].call(x);
+            using var previous = x;
+            using var up = nn.functional.interpolate(previous, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
+            if (i < 4)
+            {
+                using var skip = levels[3 - i];
+                using var joined = cat(new[] { up, skip }, 1);
+                x = _decoder[i].call(joined);
+            }
+            else
+            {
+                x = _decoder[i].call(up);
+            }
         }
-        return _head.call(x).MoveToOuterDisposeScope();
+        using (x) return _head.call(x).MoveToOuterDisposeScope();
     }
 
     internal override string AddAlignedTo(OnnxGraph graph, string input)

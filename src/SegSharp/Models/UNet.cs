@@ -68,6 +68,11 @@ public sealed class UNet : SegmentationModel
         return total + channels * classes + classes;
     }
 
+    /// <remarks>
+    /// Each tensor is disposed as soon as nothing reads it again (autograd keeps what backward needs on its own), so a
+    /// pass holds the skips and its working set instead of every activation until the end: that is most of what
+    /// validating whole images costs in memory.
+    /// </remarks>
     protected override Tensor ForwardAligned(Tensor input)
     {
         using var scope = NewDisposeScope();
@@ -75,16 +80,27 @@ public sealed class UNet : SegmentationModel
         var x = input;
         for (int i = 0; i < _encoders.Count; i++)
         {
-            if (i > 0) x = _pool.call(x);
-            x = _encoders[i].call(x);
+            if (i == 0)
+            {
+                x = _encoders[i].call(x);
+            }
+            else
+            {
+                using var pooled = _pool.call(x);
+                x = _encoders[i].call(pooled);
+            }
             skips.Add(x);
         }
         for (int i = 0; i < _decoders.Count; i++)
         {
-            x = _upsamplers[i].call(x);
-            x = _decoders[i].call(cat(new[] { skips[skips.Count - 2 - i], x }, 1));
+            // x is the deepest skip or the last decoder output: read for the last time here.
+            using (var previous = x)
+            using (var skip = skips[skips.Count - 2 - i])
+            using (var up = _upsamplers[i].call(previous))
+            using (var joined = cat(new[] { skip, up }, 1))
+                x = _decoders[i].call(joined);
         }
-        return _head.call(x).MoveToOuterDisposeScope();
+        using (x) return _head.call(x).MoveToOuterDisposeScope();
     }
 
     internal override string AddAlignedTo(OnnxGraph graph, string input)
