@@ -2,8 +2,9 @@ namespace SegSharp.Benchmarks;
 
 /// <summary>
 /// Command-line options: <c>--threads N</c> (0 = one per core), <c>--quick</c> (a smoke run that writes nothing),
-/// <c>--part unet|deeplab|distributed|deploy|all</c> (default all; each part writes its own files; deploy runs only when asked, on the
-/// trained model of <c>--run DIR</c>); <c>--section NAME</c> is internal (the program starting itself for one section).
+/// <c>--part unet|deeplab|distributed|deploy|memory|all</c> (default all; each part writes its own files; deploy runs only when
+/// asked, on the trained model of <c>--run DIR</c>; memory, the long runs, only when asked); <c>--section NAME</c> is internal (the
+/// program starting itself for one section).
 /// </summary>
 public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, string Part = "all", string Run = DeploymentBenchmark.DefaultRun)
 {
@@ -18,10 +19,12 @@ public sealed record BenchmarkOptions(int Threads, bool Quick, string? Section, 
             if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 0) i++;
             else if (args[i] == "--quick") quick = true;
             else if (args[i] == "--section" && i + 1 < args.Length) section = args[++i];
-            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "distributed" or "deploy" or "all") part = args[++i];
+            else if (args[i] == "--part" && i + 1 < args.Length && args[i + 1] is "unet" or "deeplab" or "distributed" or "deploy" or "memory"
+                     or "all") part = args[++i];
             else if (args[i] == "--run" && i + 1 < args.Length) run = args[++i];
             else
-                throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), --part unet|deeplab|distributed|deploy|all, " +
+                throw new ArgumentException($"Unknown benchmark argument '{args[i]}'. Use --threads N (N >= 0), " +
+                    "--part unet|deeplab|distributed|deploy|memory|all, " +
                     "--run DIR (deploy), --quick.");
         }
         return new BenchmarkOptions(threads, quick, section, part, run);

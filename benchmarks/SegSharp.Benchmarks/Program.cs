@@ -1,7 +1,7 @@
 // The SegSharp benchmark: throughput, memory and FLOP efficiency of the reference U-Net, the data loader and the
 // full training pipeline, measured in one run, printed, and written to docs/benchmark.KIND.json and docs/performance.md.
-// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N] [--part unet|deeplab|distributed|deploy]
-// [--quick]
+// Run from the repository root:  dotnet run -c Release --project benchmarks/SegSharp.Benchmarks [-- --threads N]
+// [--part unet|deeplab|distributed|deploy|memory] [--quick]
 using System.Globalization;
 using SegSharp.Benchmarks;
 using SegSharp.Configuration;
@@ -23,6 +23,7 @@ if (options.Section is { } section)
     if (section is "dp-train" || section.StartsWith("allreduce", StringComparison.Ordinal) || section.StartsWith("compute", StringComparison.Ordinal))
         DistributedBenchmark.RunChild(section, options.Quick);
     else if (section == OneDnnKernels.Section) OneDnnKernels.RunChild();
+    else if (section.StartsWith("memory-", StringComparison.Ordinal)) MemoryBenchmark.RunChild(section, root, options.Quick);
     else if (section.StartsWith("deeplab", StringComparison.Ordinal) || section.StartsWith("profile", StringComparison.Ordinal))
         DeepLabBenchmark.RunChild(section, options.Quick ? 1 : 3);
     else Sections.RunChild(section, root, steps, options.Quick, threads);
@@ -40,6 +41,11 @@ if (options.Part == "deeplab")
 if (options.Part == "deploy")
 {
     DeploymentBenchmark.Run(root, options.Run, threads, options.Quick, Show);
+    return;
+}
+if (options.Part == "memory")
+{
+    MemoryBenchmark.Run(root, threads, options.Quick, Show);
     return;
 }
 if (options.Part == "distributed")

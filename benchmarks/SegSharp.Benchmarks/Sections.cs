@@ -91,18 +91,26 @@ public static class Sections
     }
 
     /// <summary>
+    /// The ISBI recipe as the pipeline measures it: reference-width U-Net at 8 x 128x128 crops, <paramref name="iterations"/>
+    /// steps per epoch, a validation (whole 512x512 images) every <paramref name="validateEvery"/> epochs, no checkpoints
+    /// but best.ckpt, written to runs/benchmark/<paramref name="folder"/>.
+    /// </summary>
+    public static SegSharpConfig PipelineConfig(string root, int epochs, int iterations, int validateEvery, string folder) =>
+        SegSharpConfig.Load(Path.Combine(root, "configs", "isbi-unet.yaml"), new[]
+        {
+            "model.width=32", "transforms.train[1].size=[128, 128]", "train.batch_size=8", $"train.iters_per_epoch={iterations}",
+            $"train.epochs={epochs}", $"train.val_every={validateEvery}", "train.checkpoint_every=0",
+            $"output.dir={Path.Combine(root, "runs", "benchmark", folder)}",
+        });
+
+    /// <summary>
     /// The full pipeline: reference-width U-Net (1 input channel) at 8 x 128x128 crops of the ISBI set with the
     /// recipe's augmentation, validation only after the last epoch; then the same steps on pre-made tensors.
     /// </summary>
     public static PipelineResult Pipeline(string root, bool quick)
     {
         int epochs = quick ? 3 : 11, iterations = quick ? 2 : 6;
-        var config = SegSharpConfig.Load(Path.Combine(root, "configs", "isbi-unet.yaml"), new[]
-        {
-            "model.width=32", "transforms.train[1].size=[128, 128]", "train.batch_size=8", $"train.iters_per_epoch={iterations}",
-            $"train.epochs={epochs}", $"train.val_every={epochs}", "train.checkpoint_every=0",
-            $"output.dir={Path.Combine(root, "runs", "benchmark", "pipeline")}",
-        });
+        var config = PipelineConfig(root, epochs, iterations, epochs, "pipeline");
         var samples = PipelineRun.Train(config);
         long lapses = NativeScalarGuard.Lapses;
         var description = DatasetFactory.Open(config.Data.Dataset).Description;
