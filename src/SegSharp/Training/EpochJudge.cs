@@ -17,6 +17,9 @@ internal static class EpochJudge
         bool last = epoch == train.Epochs - 1;
         if (parts.ValidationLoader is null || ((epoch + 1) % train.ValidateEvery != 0 && !last))
             return (new EpochOutcome(epoch, record, Improved: false, StopEarly: false, EndsRun: last), state);
+        // Training's held activation memory does not fit validation's whole images: validation starts from what
+        // training gave back (Runtime/HeldMemory), so the two do not stack up; the trainer releases again at the epoch's end.
+        Runtime.HeldMemory.Release();
         var result = Validator.Run(parts.Model, parts.ValidationLoader, parts.Loss, parts.ClassNames, parts.Description.IgnoreIndex,
             collective: parts.Collective, decision: parts.Card.Decision);
         var metrics = result.Metrics;
