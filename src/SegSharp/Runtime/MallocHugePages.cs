@@ -71,15 +71,12 @@ public static class MallocHugePages
         if (!OperatingSystem.IsLinux()) return;
         string? tunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
         if (!ShouldReexecute(tunables, ReadOrNull(ThpModeFile), GlibcVersion())) return;
-        string? commandLine = ReadOrNull("/proc/self/cmdline");
-        if (string.IsNullOrEmpty(commandLine)) return;
-        // /proc/self/cmdline holds the arguments exactly as the process got them, each ended by a NUL.
-        var argv = commandLine.TrimEnd('\0').Split('\0').Cast<string?>().Append(null).ToArray();
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
-            environment[(string)entry.Key] = (string?)entry.Value ?? "";
-        environment["GLIBC_TUNABLES"] = WithTunable(tunables);
-        var envp = environment.Select(e => (string?)$"{e.Key}={e.Value}").Append(null).ToArray();
+        // The arguments and environment exactly as this process got them (each ended by a NUL); a process whose
+        // arguments or environment are not valid UTF-8 is left as it is rather than handed on altered.
+        if (NulSeparated("/proc/self/cmdline") is not { Count: > 0 } arguments || NulSeparated("/proc/self/environ") is not { } variables) return;
+        var argv = arguments.Cast<string?>().Append(null).ToArray();
+        var envp = variables.Where(v => !v.StartsWith("GLIBC_TUNABLES=", StringComparison.Ordinal))
+            .Append($"GLIBC_TUNABLES={WithTunable(tunables)}").Cast<string?>().Append(null).ToArray();
         Console.Out.Flush();
         Console.Error.Flush();
         // execve returns only when it failed: the process carries on without huge pages.
@@ -103,6 +100,25 @@ public static class MallocHugePages
         foreach (string pair in (tunables ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
             if (pair.StartsWith(Tunable + "=", StringComparison.Ordinal)) return pair[(Tunable.Length + 1)..];
         return null;
+    }
+
+    /// <summary>The NUL-ended strings of a /proc file, or null when it cannot be read or is not valid UTF-8.</summary>
+    private static List<string>? NulSeparated(string path)
+    {
+        try
+        {
+            byte[] bytes = File.ReadAllBytes(path);
+            string text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            // Each string ends with a NUL, so the last piece of the split is the empty rest after the final one.
+            var pieces = text.Split('\0').ToList();
+            if (pieces.Count == 0 || pieces[^1].Length != 0) return null;
+            pieces.RemoveAt(pieces.Count - 1);
+            return pieces;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
     }
 
     private static string? ReadOrNull(string path)

@@ -65,6 +65,11 @@ public sealed class MallocHugePagesTests
         Assert.Equal(0, shown.Code);
         Assert.Contains($"dir: '{folder}'", shown.Out, StringComparison.Ordinal);
 
+        // An empty last argument survives too (it is only a trailing NUL in /proc/self/cmdline).
+        var empty = CliProcess.Run(["config", "show", "--set", ""], unset);
+        Assert.Equal(2, empty.Code);
+        Assert.Contains("--set '' is not of the form", empty.Error, StringComparison.Ordinal);
+
         var bad = CliProcess.Run(["train", "--set", "nonsense.key=1"], unset);
         Assert.Equal(2, bad.Code);
         Assert.Contains("unknown key 'nonsense'", bad.Error, StringComparison.Ordinal);
