@@ -11,7 +11,8 @@ namespace SegSharp.Benchmarks;
 /// </summary>
 public static class BenchmarkReport
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    /// <summary>How every part writes its JSON: indented, snake_case, NaN for a figure not measured.</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,

@@ -16,11 +16,6 @@ public sealed record ProfilePair(ProfileResult SegSharp, ProfileResult Bare);
 /// </summary>
 public static class DeepLabBenchmark
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     public static void RunChild(string section, int steps)
     {
@@ -61,7 +56,7 @@ public static class DeepLabBenchmark
             measured_at = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), machine,
             models = rows.Select(r => new { r.Ours, peer_train = r.PeerTrain, peer_infer = r.PeerInfer }), profile, targets,
         };
-        BenchmarkReport.Publish(root, "benchmark-deeplab", machine, JsonSerializer.Serialize(json, JsonOptions),
+        BenchmarkReport.Publish(root, "benchmark-deeplab", machine, JsonSerializer.Serialize(json, BenchmarkReport.JsonOptions),
             Markdown(machine, rows, profile, targets));
         Console.WriteLine($"wrote {BenchmarkReport.JsonName("benchmark-deeplab", machine)} and the DeepLab table of docs/performance.md");
     }

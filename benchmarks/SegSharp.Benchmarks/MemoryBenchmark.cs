@@ -32,11 +32,6 @@ public static class MemoryBenchmark
 {
     public const string IsbiSection = "memory-isbi", CamVidSection = "memory-camvid";
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     public static void RunChild(string section, string root, bool quick)
     {
@@ -67,7 +62,7 @@ public static class MemoryBenchmark
         {
             measured_at = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), machine, runs, targets,
         };
-        BenchmarkReport.Publish(root, "benchmark-memory", machine, JsonSerializer.Serialize(json, JsonOptions),
+        BenchmarkReport.Publish(root, "benchmark-memory", machine, JsonSerializer.Serialize(json, BenchmarkReport.JsonOptions),
             Markdown(runs, targets, Path.GetFileName(chart)));
         Console.WriteLine($"wrote {BenchmarkReport.JsonName("benchmark-memory", machine)}, {chart} and the memory table of docs/performance.md");
     }
